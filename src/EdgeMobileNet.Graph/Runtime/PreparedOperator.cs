@@ -1,0 +1,16 @@
+using EdgeMobileNet.Format.Model;
+
+namespace EdgeMobileNet.Graph.Runtime;
+
+/// <summary>
+/// One operator bound to its tensors' memory and to its kernel, with every parameter the kernel
+/// needs computed once at load (geometry, clamp range, int8 multipliers). <see cref="Run"/> only
+/// computes: it allocates nothing.
+/// </summary>
+public abstract class PreparedOperator(OperatorDefinition definition, int index)
+{
+    public OperatorDefinition Definition { get; } = definition;
+    public int Index { get; } = index;
+
+    public abstract void Run();
+}

@@ -1,0 +1,94 @@
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Conformance;
+
+/// <summary>
+/// Generates the shapes and quantization parameters kernels are checked over: channel counts that are
+/// not multiples of any vector width, 1..N pixels of remainder, strides 1 and 2, asymmetric padding,
+/// depth multipliers, and int8 parameters at their extremes.
+/// </summary>
+public sealed class ConformanceGenerator(int seed)
+{
+    private static readonly int[] OddChannels = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 63, 65];
+    private readonly Random _random = new(seed);
+
+    public Random Random => _random;
+
+    public int Channels() => OddChannels[_random.Next(OddChannels.Length)];
+
+    /// <summary>A convolution geometry; depthwise when <paramref name="depthMultiplier"/> > 0.</summary>
+    public ConvGeometry Convolution(int kernel, int depthMultiplier = 0)
+    {
+        int stride = _random.Next(1, 3);
+        int dilation = kernel > 1 && _random.Next(4) == 0 ? 2 : 1;
+        int inH = _random.Next(1, 12), inW = _random.Next(1, 12);
+        int effective = (kernel - 1) * dilation + 1;
+        int padTop = _random.Next(0, effective), padBottom = _random.Next(0, effective);
+        int padLeft = _random.Next(0, effective), padRight = _random.Next(0, effective);
+        inH = Math.Max(inH, effective - padTop - padBottom);
+        inW = Math.Max(inW, effective - padLeft - padRight);
+        int inC = Channels();
+        int multiplier = depthMultiplier > 0 ? depthMultiplier : 1;
+        int outC = depthMultiplier > 0 ? inC * depthMultiplier : Channels();
+        return new ConvGeometry(_random.Next(1, 3), inH, inW, inC,
+            ConvGeometry.OutputSize(inH, kernel, stride, dilation, padTop, padBottom),
+            ConvGeometry.OutputSize(inW, kernel, stride, dilation, padLeft, padRight),
+            outC, kernel, kernel, stride, stride, dilation, dilation, padTop, padLeft, multiplier);
+    }
+
+    public float[] Floats(int count, float scale = 1f)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(_random.NextDouble() * 2 - 1) * scale;
+        return values;
+    }
+
+    public sbyte[] Int8(int count, int min = -128, int max = 127)
+    {
+        var values = new sbyte[count];
+        for (int i = 0; i < count; i++) values[i] = (sbyte)_random.Next(min, max + 1);
+        return values;
+    }
+
+    public int[] Int32(int count, int range)
+    {
+        var values = new int[count];
+        for (int i = 0; i < count; i++) values[i] = _random.Next(-range, range + 1);
+        return values;
+    }
+
+    /// <summary>A zero point, often at an extreme of the int8 range.</summary>
+    public int ZeroPoint() => _random.Next(4) switch
+    {
+        0 => -128,
+        1 => 127,
+        2 => 0,
+        _ => _random.Next(-128, 128),
+    };
+
+    /// <summary>
+    /// Requantization for <paramref name="channels"/> outputs of an accumulation over <paramref name="depth"/>
+    /// products: effective scales around 1/depth (typical), sometimes tiny or above 1 (saturating), per channel or
+    /// per tensor, with a random fused-activation clamp.
+    /// </summary>
+    public Qs8OutputParams Requantization(int channels, int depth)
+    {
+        bool perChannel = _random.Next(2) == 0;
+        int n = perChannel ? channels : 1;
+        var scales = new float[n];
+        for (int c = 0; c < n; c++)
+        {
+            double typical = 1.0 / (Math.Max(depth, 1) * 64.0);
+            scales[c] = _random.Next(8) switch
+            {
+                0 => (float)(typical * 1e-3),
+                1 => (float)(1.5 + _random.NextDouble()),
+                _ => (float)(typical * (0.25 + 4 * _random.NextDouble())),
+            };
+        }
+        int zeroPoint = ZeroPoint();
+        var activation = (ActivationKind)_random.Next(3);
+        var (min, max) = FixedPoint.ActivationRange(activation, 0.05f, zeroPoint);
+        return Qs8OutputParams.FromScales(1.0, scales, 1.0, zeroPoint, min, max);
+    }
+}
