@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeMobileNet.Cli.Commands;
 using EdgeMobileNet.Edge.Imaging;
 using EdgeMobileNet.Format;
+using EdgeMobileNet.Import;
 using Serilog;
 using Serilog.Events;
 
@@ -31,6 +32,9 @@ public static class CommandLineApp
         root.Subcommands.Add(ClassifyCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(SelfTestCommand.Create(context));
+        root.Subcommands.Add(RunCommand.Create(context));
+        root.Subcommands.Add(ConvertCommand.Create(context));
+        root.Subcommands.Add(InferCommand.Create(context));
 
         var parse = root.Parse(args);
         bool verbose = parse.GetValue(VerboseOption);
@@ -54,7 +58,7 @@ public static class CommandLineApp
             int code = e switch
             {
                 UsageException or ArgumentException => ExitCodes.Usage,
-                BadInputException or ModelFormatException or ImageDecodeException or FileNotFoundException
+                BadInputException or ModelFormatException or ImportException or ImageDecodeException or FileNotFoundException
                     or DirectoryNotFoundException or UnauthorizedAccessException or IOException => ExitCodes.BadInput,
                 _ => ExitCodes.RuntimeFailure,
             };

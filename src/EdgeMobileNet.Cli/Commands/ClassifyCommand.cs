@@ -49,7 +49,7 @@ public static class ClassifyCommand
                 {
                     var (c, s) = best[i];
                     cli.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {i + 1,2}  class {c,5}  {labelOf(c) ?? "-",-30} {s:F6}"));
+                        $"  {i + 1,2}  class {c,5}  {labelOf(c) ?? "-",-30} {s:F9}"));
                 }
             }
             return ExitCodes.Success;

@@ -45,6 +45,7 @@ public static class SelfTestChecks
                 runner.Run($"kernels/{set.Name}/{family} vs reference", () =>
                     CheckResult.FromFailures(check(set, seed, cases), $"{cases} generated cases match"));
 
+        runner.Run("edge/v4l2 + gpiochip struct layouts and ioctl numbers", () => CheckResult.FromFailures(EdgeMobileNet.Edge.V4l2.V4l2Layout.Check(), "sizes, offsets and ioctl numbers match the 64-bit kernel ABI"));
         runner.Run("planner/random lifetimes", () => PlannerNeverOverlapsLiveBuffers(seed, quick ? 50 : 300));
 
         foreach (var (arch, alpha, resolution) in new[] { ("mobilenet-v1", 0.25f, 128), ("mobilenet-v2", 0.35f, 96) })
@@ -120,7 +121,8 @@ public static class SelfTestChecks
             var (min, max) = i % 2 == 0 ? (float.NegativeInfinity, float.PositiveInfinity) : (0f, 6f);
             var expected = IndependentConvolution.F32(g, input, filter, bias, depthwise, min, max);
             var actual = new float[expected.Length];
-            (depthwise ? KernelSet.Reference.F32DepthwiseConv2D : KernelSet.Reference.F32Conv2D)(g, input, filter, bias, actual, min, max);
+            if (depthwise) EdgeMobileNet.Kernels.Reference.F32Reference.DepthwiseConv2D(g, input, filter, bias, actual, min, max);
+            else EdgeMobileNet.Kernels.Reference.F32Reference.Conv2D(g, input, filter, bias, actual, min, max);
             for (int j = 0; j < expected.Length; j++)
                 if (!(Math.Abs(expected[j] - actual[j]) <= 1e-4f * Math.Max(1f, Math.Abs(expected[j]))))
                     return CheckResult.Fail($"{g}: element {j} reference {actual[j]} im2col {expected[j]}");
@@ -141,7 +143,8 @@ public static class SelfTestChecks
             var bias = gen.Int32(g.OutC, 1 << 16);
             var expected = IndependentConvolution.Qs8(g, input, zeroPoint, filter, bias, requant, depthwise);
             var actual = new sbyte[expected.Length];
-            (depthwise ? KernelSet.Reference.Qs8DepthwiseConv2D : KernelSet.Reference.Qs8Conv2D)(g, zeroPoint, requant, input, filter, bias, actual);
+            if (depthwise) EdgeMobileNet.Kernels.Reference.Qs8Reference.DepthwiseConv2D(g, zeroPoint, requant, input, filter, bias, actual);
+            else EdgeMobileNet.Kernels.Reference.Qs8Reference.Conv2D(g, zeroPoint, requant, input, filter, bias, actual);
             for (int j = 0; j < expected.Length; j++)
                 if (expected[j] != actual[j])
                     return CheckResult.Fail($"{g} zp {zeroPoint}: element {j} reference {actual[j]} im2col {expected[j]}");

@@ -32,6 +32,25 @@ public enum OperatorType : ushort
 
     /// <summary>inputs: int8 input; output f32 of the same shape.</summary>
     Dequantize = 10,
+
+    /// <summary>
+    /// inputs: data, perm (constant int32 [rank], a permutation of 0..rank-1); output dimension i is input
+    /// dimension perm[i]. Any data type; int8 keeps its quantization. (Turns an NCHW source input into NHWC.)
+    /// </summary>
+    Transpose = 11,
+
+    /// <summary>
+    /// inputs: input [N,H,W,C]; output [N,1,1,C]: mean over H and W with TFLite's MEAN semantics for int8
+    /// (truncating division when input and output quantization are equal, else the folded-multiplier rescale).
+    /// </summary>
+    Mean = 12,
+
+    /// <summary>
+    /// inputs: data, paddings (constant int32 [rank, 2]: before and after per dimension, each >= 0); output dimension d
+    /// is before + input + after. Elements outside the input are 0 (f32) or the zero point (int8, which keeps its
+    /// quantization), as TFLite's PAD.
+    /// </summary>
+    Pad = 13,
 }
 
 /// <summary>Activation fused into an operator's output step.</summary>

@@ -123,6 +123,21 @@ public static class GraphValidator
                 ctx.Int8Activation(ctx.In(0), "input");
                 if (ctx.Out(0).DataType != DataType.Float32) throw ctx.Error("output must be f32");
                 break;
+            case OperatorType.Transpose:
+                ValidateTranspose(ctx);
+                break;
+            case OperatorType.Pad:
+                ValidatePad(ctx);
+                break;
+            case OperatorType.Mean:
+            {
+                ctx.Arity(1, 1);
+                var input = ctx.In(0);
+                ctx.Rank(input, 4, "input");
+                ctx.ExpectShape(ctx.Out(0), [input.Shape[0], 1, 1, input.Shape[3]], "output");
+                ctx.AllActivationsOfOneType(input, ctx.Out(0));
+                break;
+            }
             default:
                 throw ctx.Error("unknown operator type");
         }
@@ -183,6 +198,59 @@ public static class GraphValidator
         long batch = input.ElementCount / depth;
         ctx.ExpectShape(output, [(int)batch, filter.Shape[0]], "output");
         ctx.ValidateWeightedOp(input, filter, output, filter.Shape[0], 0);
+    }
+
+    private static void ValidatePad(OpContext ctx)
+    {
+        ctx.Arity(2, 1);
+        var input = ctx.In(0);
+        var paddings = ctx.In(1);
+        int rank = input.Shape.Length;
+        if (!paddings.IsConstant || paddings.DataType != DataType.Int32 || paddings.Shape.Length != 2 ||
+            paddings.Shape[0] != rank || paddings.Shape[1] != 2 || paddings.Data!.Value.Length != rank * 8)
+            throw ctx.Error($"paddings '{paddings.Name}' must be a constant int32 [{rank}, 2]");
+        var (before, after) = Operators.PadOperator.Paddings(paddings);
+        int[] expected;
+        try
+        {
+            expected = EdgeMobileNet.Kernels.Reference.PadReference.OutputShape(input.Shape, before, after);
+        }
+        catch (Exception e) when (e is ArgumentException or OverflowException)
+        {
+            throw ctx.Error($"paddings '{paddings.Name}': {e.Message}");
+        }
+        ctx.ExpectShape(ctx.Out(0), expected, "output");
+        ctx.AllActivationsOfOneType(input, ctx.Out(0));
+        if (input.DataType == DataType.Int8 && !SameQuantization(input, ctx.Out(0)))
+            throw ctx.Error("int8 pad must keep the quantization of its input");
+    }
+
+    private static void ValidateTranspose(OpContext ctx)
+    {
+        ctx.Arity(2, 1);
+        var input = ctx.In(0);
+        var perm = ctx.In(1);
+        var output = ctx.Out(0);
+        if (!perm.IsConstant || perm.DataType != DataType.Int32 || perm.Shape.Length != 1 || perm.Shape[0] != input.Shape.Length)
+            throw ctx.Error($"perm '{perm.Name}' must be a constant int32 [{input.Shape.Length}]");
+        if (perm.Data!.Value.Length != input.Shape.Length * 4)
+            throw ctx.Error($"perm '{perm.Name}' has {perm.Data.Value.Length} bytes of data");
+        var p = new int[input.Shape.Length];
+        for (int i = 0; i < p.Length; i++)
+            p[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(perm.Data.Value.Span.Slice(i * 4, 4));
+        int[] expected;
+        try
+        {
+            expected = EdgeMobileNet.Kernels.Reference.TransposeReference.OutputShape(input.Shape, p);
+        }
+        catch (ArgumentException e)
+        {
+            throw ctx.Error($"perm '{perm.Name}': {e.Message}");
+        }
+        ctx.ExpectShape(output, expected, "output");
+        ctx.AllActivationsOfOneType(input, output);
+        if (input.DataType == DataType.Int8 && !SameQuantization(input, output))
+            throw ctx.Error("int8 transpose must keep the quantization of its input");
     }
 
     private static void ValidateAveragePool(OpContext ctx)

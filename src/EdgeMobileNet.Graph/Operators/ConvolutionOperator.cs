@@ -1,12 +1,14 @@
 using EdgeMobileNet.Format.Model;
 using EdgeMobileNet.Graph.Runtime;
-using EdgeMobileNet.Kernels;
 using EdgeMobileNet.Kernels.Dispatch;
 using EdgeMobileNet.Kernels.Quantization;
 
 namespace EdgeMobileNet.Graph.Operators;
 
-/// <summary>Conv2D and DepthwiseConv2D (fp32 and int8): both run one convolution kernel over a geometry.</summary>
+/// <summary>
+/// Conv2D and DepthwiseConv2D (fp32 and int8): the kernel set's factory packs the weights once here, at load;
+/// Run splits the output rows over the session's worker pool when the prepared kernel supports row ranges.
+/// </summary>
 public static class ConvolutionOperator
 {
     public static PreparedOperator Create(OperatorBinding b)
@@ -18,31 +20,43 @@ public static class ConvolutionOperator
         if (!b.IsInt8)
         {
             var (min, max) = b.F32ActivationRange();
-            var kernel = depthwise ? b.Kernels.F32DepthwiseConv2D : b.Kernels.F32Conv2D;
-            return new F32(b.Op, b.Index, kernel, g, b.Input(0), b.Input(1), bias, b.Output(0), min, max);
+            var factory = depthwise ? b.Kernels.F32DepthwiseConv2D : b.Kernels.F32Conv2D;
+            var kernel = factory(g, b.Input(1).AsReadOnly<float>(), bias.AsReadOnly<float>(), min, max);
+            return new F32RowOperator(b.Op, b.Index, kernel, b.Input(0), b.Output(0), b.Pool);
         }
         var input = b.InputTensor(0).Quantization!;
         var filter = b.InputTensor(1).Quantization!;
         var output = b.OutputTensor(0).Quantization!;
         var (qmin, qmax) = b.Qs8ActivationRange();
         var requant = Qs8OutputParams.FromScales(input.Scale, filter.Scales, output.Scale, output.ZeroPoint, qmin, qmax);
-        var qkernel = depthwise ? b.Kernels.Qs8DepthwiseConv2D : b.Kernels.Qs8Conv2D;
-        return new Qs8(b.Op, b.Index, qkernel, g, input.ZeroPoint, requant, b.Input(0), b.Input(1), bias, b.Output(0));
+        var qfactory = depthwise ? b.Kernels.Qs8DepthwiseConv2D : b.Kernels.Qs8Conv2D;
+        var qkernel = qfactory(g, input.ZeroPoint, requant, b.Input(1).AsReadOnly<sbyte>(), bias.AsReadOnly<int>());
+        return new Qs8RowOperator(b.Op, b.Index, qkernel, b.Input(0), b.Output(0), b.Pool);
+    }
+}
+
+/// <summary>Runs a prepared fp32 kernel over its rows, split over the pool when there is one.</summary>
+internal sealed class F32RowOperator(OperatorDefinition def, int index, F32ConvolutionKernel kernel,
+    TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
+{
+    public override void Run()
+    {
+        if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
+        else kernel.Run(input.AsReadOnly<float>(), output.As<float>());
     }
 
-    private sealed class F32(OperatorDefinition def, int index, F32ConvKernel kernel, ConvGeometry g,
-        TensorBuffer input, TensorBuffer filter, TensorBuffer bias, TensorBuffer output, float min, float max)
-        : PreparedOperator(def, index)
+    public void RunRows(int first, int count) => kernel.Run(input.AsReadOnly<float>(), output.As<float>(), first, count);
+}
+
+/// <summary>Runs a prepared int8 kernel over its rows, split over the pool when there is one.</summary>
+internal sealed class Qs8RowOperator(OperatorDefinition def, int index, Qs8ConvolutionKernel kernel,
+    TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
+{
+    public override void Run()
     {
-        public override void Run() => kernel(g, input.AsReadOnly<float>(), filter.AsReadOnly<float>(),
-            bias.AsReadOnly<float>(), output.As<float>(), min, max);
+        if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
+        else kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>());
     }
 
-    private sealed class Qs8(OperatorDefinition def, int index, Qs8ConvKernel kernel, ConvGeometry g,
-        int inputZeroPoint, Qs8OutputParams requant, TensorBuffer input, TensorBuffer filter, TensorBuffer bias,
-        TensorBuffer output) : PreparedOperator(def, index)
-    {
-        public override void Run() => kernel(g, inputZeroPoint, requant, input.AsReadOnly<sbyte>(),
-            filter.AsReadOnly<sbyte>(), bias.AsReadOnly<int>(), output.As<sbyte>());
-    }
+    public void RunRows(int first, int count) => kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>(), first, count);
 }

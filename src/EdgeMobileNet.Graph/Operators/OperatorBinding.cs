@@ -8,8 +8,11 @@ namespace EdgeMobileNet.Graph.Operators;
 
 /// <summary>What an operator factory sees of the session under construction.</summary>
 public sealed class OperatorBinding(ModelDefinition model, OperatorDefinition op, int index, KernelSet kernels,
-    Func<int, TensorBuffer> buffers)
+    Func<int, TensorBuffer> buffers, WorkerPool? pool = null)
 {
+    /// <summary>The session's worker pool, or null when it runs on the calling thread only.</summary>
+    public WorkerPool? Pool => pool;
+
     public ModelDefinition Model => model;
     public OperatorDefinition Op => op;
     public int Index => index;

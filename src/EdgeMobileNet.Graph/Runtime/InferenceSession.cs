@@ -21,6 +21,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly TensorBuffer[] _buffers;
     private readonly List<MemoryHandle> _pins = [];
     private readonly byte* _arena;
+    private readonly WorkerPool? _pool;
     private bool _disposed;
 
     private InferenceSession(ModelDefinition model, SessionOptions options)
@@ -29,6 +30,7 @@ public sealed unsafe class InferenceSession : IDisposable
         SourceName = options.SourceName;
         GraphValidator.Validate(model, SourceName);
         Kernels = KernelRegistry.Select(options.Isa);
+        if (options.Threads < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "Threads must be at least 1");
 
         var planner = new MemoryPlanner();
         int[] bufferOf = PlanActivations(model, planner);
@@ -55,9 +57,10 @@ public sealed unsafe class InferenceSession : IDisposable
                 }
             }
 
+            if (options.Threads > 1 && Kernels != KernelSet.Reference) _pool = new WorkerPool(options.Threads);
             _operators = new PreparedOperator[model.Operators.Count];
             for (int i = 0; i < _operators.Length; i++)
-                _operators[i] = OperatorFactory.Create(new OperatorBinding(model, model.Operators[i], i, Kernels, t => _buffers[t]));
+                _operators[i] = OperatorFactory.Create(new OperatorBinding(model, model.Operators[i], i, Kernels, t => _buffers[t], _pool));
         }
         catch
         {
@@ -73,6 +76,9 @@ public sealed unsafe class InferenceSession : IDisposable
     public ModelDefinition Model { get; }
     public string SourceName { get; }
     public KernelSet Kernels { get; }
+
+    /// <summary>Threads that actually compute (1 without a pool: one requested, or the single-threaded reference set).</summary>
+    public int Threads => _pool?.Threads ?? 1;
 
     /// <summary>Bytes of the activation arena after planning.</summary>
     public long ArenaBytes { get; }
@@ -183,6 +189,7 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _pool?.Dispose();
         foreach (var pin in _pins) pin.Dispose();
         _pins.Clear();
         if (_arena != null) NativeMemory.AlignedFree(_arena);

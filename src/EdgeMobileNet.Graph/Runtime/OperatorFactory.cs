@@ -18,6 +18,9 @@ internal static class OperatorFactory
         [OperatorType.Softmax] = ElementwiseOperators.CreateSoftmax,
         [OperatorType.Quantize] = ElementwiseOperators.CreateQuantize,
         [OperatorType.Dequantize] = ElementwiseOperators.CreateDequantize,
+        [OperatorType.Transpose] = TransposeOperator.Create,
+        [OperatorType.Mean] = MeanOperator.Create,
+        [OperatorType.Pad] = PadOperator.Create,
     };
 
     public static PreparedOperator Create(OperatorBinding binding) => Factories.TryGetValue(binding.Op.Type, out var f)

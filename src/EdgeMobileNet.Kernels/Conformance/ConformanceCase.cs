@@ -36,6 +36,22 @@ public sealed class ConformanceGenerator(int seed)
             outC, kernel, kernel, stride, stride, dilation, dilation, padTop, padLeft, multiplier);
     }
 
+    /// <summary>
+    /// A MobileNet-style geometry: fixed kernel and stride, TensorFlow SAME padding,
+    /// <paramref name="inC"/> input channels (0 = a random odd count).
+    /// </summary>
+    public ConvGeometry Same(int kernel, int stride, int inC, bool depthwise)
+    {
+        int inH = _random.Next(1, 14), inW = _random.Next(1, 14);
+        if (inC == 0) inC = Channels();
+        var (padTop, _) = ConvGeometry.SamePadding(inH, kernel, stride);
+        var (padLeft, _) = ConvGeometry.SamePadding(inW, kernel, stride);
+        int outH = (inH + stride - 1) / stride, outW = (inW + stride - 1) / stride;
+        int outC = depthwise ? inC : Channels();
+        return new ConvGeometry(_random.Next(1, 3), inH, inW, inC, outH, outW, outC, kernel, kernel, stride, stride,
+            1, 1, padTop, padLeft, 1);
+    }
+
     public float[] Floats(int count, float scale = 1f)
     {
         var values = new float[count];

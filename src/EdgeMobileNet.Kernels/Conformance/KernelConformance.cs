@@ -1,45 +1,75 @@
 using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Reference;
 
 namespace EdgeMobileNet.Kernels.Conformance;
 
 /// <summary>
-/// Checks a candidate <see cref="KernelSet"/> against the reference set over generated cases:
+/// Checks a candidate <see cref="KernelSet"/> against the reference functions over generated cases:
 /// int8 must match bit for bit, fp32 within a relative tolerance (summation order may differ).
-/// One method per kernel family; each returns the failures it found (empty = conformant).
+/// Each case prepares the candidate's kernel once (as a session does at load), runs it over the whole output,
+/// and, when it supports row ranges, again split into uneven row ranges (as worker threads do).
+/// One entry per kernel family; each returns the failures it found (empty = conformant).
 /// Used by the xunit tests and by the binary's selftest (which runs where xunit cannot, under QEMU).
 /// </summary>
 public static class KernelConformance
 {
     public const float F32Tolerance = 1e-4f;
 
+    /// <summary>How a convolution case's geometry is generated.</summary>
+    public enum Shape
+    {
+        /// <summary>Random size, stride 1/2, dilation, asymmetric padding, depth multiplier 1-2 for depthwise.</summary>
+        Random,
+        /// <summary>SAME padding, stride 2 (MobileNet's downsampling depthwise layers).</summary>
+        SameStride2,
+        /// <summary>SAME padding, stride 1.</summary>
+        SameStride1,
+        /// <summary>3x3 stride 2 SAME over 3 input channels (MobileNet's first layer).</summary>
+        FirstLayer,
+    }
+
     public static IReadOnlyList<(string Family, Func<KernelSet, int, int, List<string>> Check)> Families { get; } =
     [
-        ("f32-conv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, depthwise: false)),
-        ("f32-conv2d-1x1", (k, seed, cases) => F32Convolution(k, seed, cases, 1, depthwise: false)),
-        ("f32-dwconv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, depthwise: true)),
+        ("f32-conv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, false, Shape.Random)),
+        ("f32-conv2d-3x3-s2-first-layer", (k, seed, cases) => F32Convolution(k, seed, cases, 3, false, Shape.FirstLayer)),
+        ("f32-conv2d-1x1", (k, seed, cases) => F32Convolution(k, seed, cases, 1, false, Shape.Random)),
+        ("f32-dwconv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.Random)),
+        ("f32-dwconv2d-3x3-s1-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
+        ("f32-dwconv2d-3x3-s2-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("f32-fully-connected", F32FullyConnected),
-        ("qs8-conv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, depthwise: false)),
-        ("qs8-conv2d-1x1", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, depthwise: false)),
-        ("qs8-dwconv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, depthwise: true)),
+        ("qs8-conv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.Random)),
+        ("qs8-conv2d-3x3-s2-first-layer", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.FirstLayer)),
+        ("qs8-conv2d-1x1", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Random)),
+        ("qs8-dwconv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.Random)),
+        ("qs8-dwconv2d-3x3-s1-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
+        ("qs8-dwconv2d-3x3-s2-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("qs8-fully-connected", Qs8FullyConnected),
     ];
 
-    public static List<string> F32Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise)
+    private static ConvGeometry Geometry(ConformanceGenerator gen, int kernel, bool depthwise, Shape shape) => shape switch
+    {
+        Shape.Random => gen.Convolution(kernel, depthwise ? gen.Random.Next(1, 3) : 0),
+        Shape.SameStride2 => gen.Same(kernel, 2, 0, depthwise),
+        Shape.SameStride1 => gen.Same(kernel, 1, 0, depthwise),
+        _ => gen.Same(kernel, 2, 3, depthwise),
+    };
+
+    public static List<string> F32Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape)
     {
         var gen = new ConformanceGenerator(seed);
         var failures = new List<string>();
         for (int i = 0; i < cases && failures.Count < 5; i++)
         {
-            var g = gen.Convolution(kernel, depthwise ? gen.Random.Next(1, 3) : 0);
+            var g = Geometry(gen, kernel, depthwise, shape);
             var input = gen.Floats(g.Batch * g.InH * g.InW * g.InC);
             var filter = gen.Floats(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC);
             var bias = gen.Random.Next(4) == 0 ? [] : gen.Floats(g.OutC);
             var (min, max) = gen.Random.Next(3) switch { 0 => (float.NegativeInfinity, float.PositiveInfinity), 1 => (0f, float.PositiveInfinity), _ => (0f, 6f) };
             var expected = new float[g.Batch * g.OutH * g.OutW * g.OutC];
-            var actual = new float[expected.Length];
-            (depthwise ? KernelSet.Reference.F32DepthwiseConv2D : KernelSet.Reference.F32Conv2D)(g, input, filter, bias, expected, min, max);
-            (depthwise ? candidate.F32DepthwiseConv2D : candidate.F32Conv2D)(g, input, filter, bias, actual, min, max);
-            CompareF32(expected, actual, g.ToString(), failures);
+            if (depthwise) F32Reference.DepthwiseConv2D(g, input, filter, bias, expected, min, max);
+            else F32Reference.Conv2D(g, input, filter, bias, expected, min, max);
+            var prepared = (depthwise ? candidate.F32DepthwiseConv2D : candidate.F32Conv2D)(g, filter, bias, min, max);
+            RunF32(prepared, input, expected, $"{prepared.Name} {g}", failures, gen.Random);
         }
         return failures;
     }
@@ -50,37 +80,37 @@ public static class KernelConformance
         var failures = new List<string>();
         for (int i = 0; i < cases && failures.Count < 5; i++)
         {
-            int batch = gen.Random.Next(1, 4), depth = gen.Random.Next(1, 300), outputs = gen.Channels();
+            int batch = gen.Random.Next(1, 6), depth = gen.Random.Next(1, 300), outputs = gen.Channels();
             var input = gen.Floats(batch * depth);
             var filter = gen.Floats(outputs * depth);
-            var bias = gen.Floats(outputs);
+            var bias = gen.Random.Next(4) == 0 ? [] : gen.Floats(outputs);
+            var (min, max) = gen.Random.Next(2) == 0 ? (float.NegativeInfinity, float.PositiveInfinity) : (0f, 6f);
             var expected = new float[batch * outputs];
-            var actual = new float[expected.Length];
-            KernelSet.Reference.F32FullyConnected(batch, depth, outputs, input, filter, bias, expected, float.NegativeInfinity, float.PositiveInfinity);
-            candidate.F32FullyConnected(batch, depth, outputs, input, filter, bias, actual, float.NegativeInfinity, float.PositiveInfinity);
-            CompareF32(expected, actual, $"batch {batch} depth {depth} outputs {outputs}", failures);
+            F32Reference.FullyConnected(batch, depth, outputs, input, filter, bias, expected, min, max);
+            var prepared = candidate.F32FullyConnected(batch, depth, outputs, filter, bias, min, max);
+            RunF32(prepared, input, expected, $"{prepared.Name} batch {batch} depth {depth} outputs {outputs}", failures, gen.Random);
         }
         return failures;
     }
 
-    public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise)
+    public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape)
     {
         var gen = new ConformanceGenerator(seed);
         var failures = new List<string>();
         for (int i = 0; i < cases && failures.Count < 5; i++)
         {
-            var g = gen.Convolution(kernel, depthwise ? gen.Random.Next(1, 3) : 0);
+            var g = Geometry(gen, kernel, depthwise, shape);
             int depth = depthwise ? g.KernelH * g.KernelW : g.KernelH * g.KernelW * g.InC;
             var requant = gen.Requantization(g.OutC, depth);
             int inputZeroPoint = gen.ZeroPoint();
             var input = gen.Int8(g.Batch * g.InH * g.InW * g.InC);
             var filter = gen.Int8(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC, -127, 127);
-            var bias = gen.Int32(g.OutC, 1 << 16);
+            var bias = gen.Random.Next(6) == 0 ? [] : gen.Int32(g.OutC, 1 << 16);
             var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
-            var actual = new sbyte[expected.Length];
-            (depthwise ? KernelSet.Reference.Qs8DepthwiseConv2D : KernelSet.Reference.Qs8Conv2D)(g, inputZeroPoint, requant, input, filter, bias, expected);
-            (depthwise ? candidate.Qs8DepthwiseConv2D : candidate.Qs8Conv2D)(g, inputZeroPoint, requant, input, filter, bias, actual);
-            CompareExact(expected, actual, $"{g} input zp {inputZeroPoint} output zp {requant.OutputZeroPoint}", failures);
+            if (depthwise) Qs8Reference.DepthwiseConv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
+            else Qs8Reference.Conv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
+            var prepared = (depthwise ? candidate.Qs8DepthwiseConv2D : candidate.Qs8Conv2D)(g, inputZeroPoint, requant, filter, bias);
+            RunQs8(prepared, input, expected, $"{prepared.Name} {g} input zp {inputZeroPoint} output zp {requant.OutputZeroPoint}", failures, gen.Random);
         }
         return failures;
     }
@@ -91,22 +121,57 @@ public static class KernelConformance
         var failures = new List<string>();
         for (int i = 0; i < cases && failures.Count < 5; i++)
         {
-            int batch = gen.Random.Next(1, 4), depth = gen.Random.Next(1, 300), outputs = gen.Channels();
+            int batch = gen.Random.Next(1, 6), depth = gen.Random.Next(1, 300), outputs = gen.Channels();
             var requant = gen.Requantization(outputs, depth);
             int inputZeroPoint = gen.ZeroPoint();
             var input = gen.Int8(batch * depth);
             var filter = gen.Int8(outputs * depth, -127, 127);
             var bias = gen.Int32(outputs, 1 << 16);
             var expected = new sbyte[batch * outputs];
-            var actual = new sbyte[expected.Length];
-            KernelSet.Reference.Qs8FullyConnected(batch, depth, outputs, inputZeroPoint, 0, requant, input, filter, bias, expected);
-            candidate.Qs8FullyConnected(batch, depth, outputs, inputZeroPoint, 0, requant, input, filter, bias, actual);
-            CompareExact(expected, actual, $"batch {batch} depth {depth} outputs {outputs} input zp {inputZeroPoint}", failures);
+            Qs8Reference.FullyConnected(batch, depth, outputs, inputZeroPoint, 0, requant, input, filter, bias, expected);
+            var prepared = candidate.Qs8FullyConnected(batch, depth, outputs, inputZeroPoint, 0, requant, filter, bias);
+            RunQs8(prepared, input, expected, $"{prepared.Name} batch {batch} depth {depth} outputs {outputs} input zp {inputZeroPoint}", failures, gen.Random);
         }
         return failures;
     }
 
-    private static void CompareF32(float[] expected, float[] actual, string what, List<string> failures)
+    private static void RunF32(F32ConvolutionKernel kernel, float[] input, float[] expected, string what,
+        List<string> failures, Random random)
+    {
+        var actual = new float[expected.Length];
+        Array.Fill(actual, float.NaN);
+        kernel.Run(input, actual);
+        if (!CompareF32(expected, actual, what, failures) || !kernel.SupportsRowRanges || kernel.Rows < 2) return;
+        Array.Fill(actual, float.NaN);
+        foreach (var (first, count) in Split(kernel.Rows, random)) kernel.Run(input, actual, first, count);
+        CompareF32(expected, actual, what + " (row ranges)", failures);
+    }
+
+    private static void RunQs8(Qs8ConvolutionKernel kernel, sbyte[] input, sbyte[] expected, string what,
+        List<string> failures, Random random)
+    {
+        var actual = new sbyte[expected.Length];
+        Array.Fill(actual, (sbyte)0x55);
+        kernel.Run(input, actual);
+        if (!CompareExact(expected, actual, what, failures) || !kernel.SupportsRowRanges || kernel.Rows < 2) return;
+        Array.Fill(actual, (sbyte)0x55);
+        foreach (var (first, count) in Split(kernel.Rows, random)) kernel.Run(input, actual, first, count);
+        CompareExact(expected, actual, what + " (row ranges)", failures);
+    }
+
+    /// <summary>Uneven row ranges covering [0, rows), in reverse order (as a racing worker might).</summary>
+    private static List<(int First, int Count)> Split(int rows, Random random)
+    {
+        var cuts = new SortedSet<int> { 0, rows };
+        int n = random.Next(1, Math.Min(rows, 4));
+        for (int i = 0; i < n; i++) cuts.Add(random.Next(1, rows));
+        var list = cuts.ToList();
+        var ranges = new List<(int, int)>();
+        for (int i = list.Count - 2; i >= 0; i--) ranges.Add((list[i], list[i + 1] - list[i]));
+        return ranges;
+    }
+
+    private static bool CompareF32(float[] expected, float[] actual, string what, List<string> failures)
     {
         for (int j = 0; j < expected.Length; j++)
         {
@@ -114,20 +179,22 @@ public static class KernelConformance
             if (!(Math.Abs(expected[j] - actual[j]) <= tolerance))
             {
                 failures.Add($"{what}: element {j} expected {expected[j]} got {actual[j]}");
-                return;
+                return false;
             }
         }
+        return true;
     }
 
-    private static void CompareExact(sbyte[] expected, sbyte[] actual, string what, List<string> failures)
+    private static bool CompareExact(sbyte[] expected, sbyte[] actual, string what, List<string> failures)
     {
         for (int j = 0; j < expected.Length; j++)
         {
             if (expected[j] != actual[j])
             {
                 failures.Add($"{what}: element {j} expected {expected[j]} got {actual[j]}");
-                return;
+                return false;
             }
         }
+        return true;
     }
 }

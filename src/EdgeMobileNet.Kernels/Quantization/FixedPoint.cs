@@ -111,6 +111,23 @@ public static class FixedPoint
         return (x >> exponent) + (remainder > threshold ? 1 : 0);
     }
 
+    /// <summary>
+    /// Folds a 1/<paramref name="count"/> factor into a quantized multiplier as TFLite's QuantizedMeanOrSum does:
+    /// k = min(floor(log2 count), 32, 31 + shift); multiplier' = (multiplier * 2^k) / count (int64, truncating);
+    /// shift' = shift - k. The result keeps shift' &gt;= -31 for any shift &gt;= -31.
+    /// </summary>
+    public static void MeanMultiplier(int multiplier, int shift, long count, out int meanMultiplier, out int meanShift)
+    {
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "must be positive");
+        if (shift < MinShift || shift > MaxShift)
+            throw new ArgumentOutOfRangeException(nameof(shift), shift, "shift must be in [-31, 30]");
+        int k = 63 - BitOperations.LeadingZeroCount((ulong)count);
+        k = Math.Min(k, 32);
+        k = Math.Min(k, 31 + shift);
+        meanMultiplier = unchecked((int)(((long)multiplier << k) / count));
+        meanShift = shift - k;
+    }
+
     /// <summary>TFLite MultiplyByQuantizedMultiplier (double-rounding form, the TFLite default).</summary>
     /// <remarks>
     /// RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x * 2^max(shift, 0), multiplier), max(-shift, 0)).

@@ -217,6 +217,53 @@ public static class Qs8Reference
         }
     }
 
+    /// <summary>
+    /// TFLite's int8 MEAN over height and width (tflite-micro reduce_common.cc EvalIntegerMean), [batch, height,
+    /// width, channels] to [batch, channels]. Equal input and output quantization: out = (int8)(sum(q) / count)
+    /// with C++ integer division (truncation toward zero, no clamp needed). Otherwise reference_ops::QuantizedMeanOrSum:
+    /// out = clamp(MultiplyByQuantizedMultiplier(sum(q) - inZp * count, m, s) + outZp), where (m, s) is
+    /// <see cref="FixedPoint.MeanMultiplier"/> of QuantizeMultiplier(inScale / outScale).
+    /// </summary>
+    /// <remarks>
+    /// This differs from <see cref="GlobalAveragePool"/> by up to 1 in both paths (truncation instead of rounding;
+    /// the 1/count factor folded into the multiplier after quantizing it rather than before).
+    /// </remarks>
+    public static void Mean(in Qs8TfLiteMeanParams p, ReadOnlySpan<sbyte> input, Span<sbyte> output)
+    {
+        if (p.Batch < 0 || p.Height <= 0 || p.Width <= 0 || p.Channels < 0)
+            throw new ArgumentException($"bad mean shape [{p.Batch}, {p.Height}, {p.Width}, {p.Channels}]", nameof(p));
+        long planeLength = (long)p.Height * p.Width;
+        if (planeLength * 256 > int.MaxValue) // |q - zp| <= 255 must not overflow the int32 sum
+            throw new ArgumentException($"plane {p.Height}x{p.Width} too large for an int32 sum", nameof(p));
+        if (!p.SameQuantization && (p.Shift < FixedPoint.MinShift || p.Shift > FixedPoint.MaxShift))
+            throw new ArgumentException($"shift {p.Shift} is not in [-31, 30]", nameof(p));
+        ReferenceChecks.Length(input.Length, (long)p.Batch * planeLength * p.Channels, nameof(input));
+        ReferenceChecks.Length(output.Length, (long)p.Batch * p.Channels, nameof(output));
+
+        int count = (int)planeLength;
+        for (int b = 0; b < p.Batch; b++)
+        for (int c = 0; c < p.Channels; c++)
+        {
+            int sum = 0;
+            for (int y = 0; y < p.Height; y++)
+            for (int x = 0; x < p.Width; x++)
+                sum += input[((b * p.Height + y) * p.Width + x) * p.Channels + c];
+
+            int result;
+            if (p.SameQuantization)
+            {
+                result = sum / count; // C# integer division truncates toward zero, like C++
+            }
+            else
+            {
+                int centered = unchecked(sum - p.InputZeroPoint * count);
+                result = FixedPoint.MultiplyByQuantizedMultiplier(centered, p.Multiplier, p.Shift) + p.OutputZeroPoint;
+                result = Math.Clamp(result, sbyte.MinValue, sbyte.MaxValue);
+            }
+            output[b * p.Channels + c] = (sbyte)result;
+        }
+    }
+
     /// <summary>TFLite int8 SOFTMAX reference (gemmlowp fixed-point exp, output scale 1/256 zero point -128).</summary>
     /// <remarks>
     /// Per row: diff = q - max(q); entries with diff &lt; DiffMin are ignored (probability 0, output = zero point);
@@ -494,6 +541,39 @@ public readonly record struct Qs8MeanParams(
             throw new ArgumentOutOfRangeException(nameof(outputScale), outputScale, "output scale too small for the mean");
         return new Qs8MeanParams(batch, height, width, channels, inputZeroPoint, outputZeroPoint, same, multiplier, shift,
             sbyte.MinValue, sbyte.MaxValue);
+    }
+}
+
+/// <summary>Prepared parameters of TFLite's int8 MEAN over height and width (<see cref="Qs8Reference.Mean"/>).</summary>
+public readonly record struct Qs8TfLiteMeanParams(
+    int Batch, int Height, int Width, int Channels,
+    int InputZeroPoint, int OutputZeroPoint,
+    bool SameQuantization, int Multiplier, int Shift)
+{
+    /// <remarks>
+    /// SameQuantization when the float scales and zero points are equal (as TFLite compares them). Otherwise
+    /// QuantizeMultiplier((double)inputScale / outputScale) adjusted by <see cref="FixedPoint.MeanMultiplier"/>.
+    /// </remarks>
+    public static Qs8TfLiteMeanParams FromScales(int batch, int height, int width, int channels,
+        float inputScale, int inputZeroPoint, float outputScale, int outputZeroPoint)
+    {
+        if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "must be non-negative");
+        if (height <= 0) throw new ArgumentOutOfRangeException(nameof(height), height, "must be positive");
+        if (width <= 0) throw new ArgumentOutOfRangeException(nameof(width), width, "must be positive");
+        if (channels < 0) throw new ArgumentOutOfRangeException(nameof(channels), channels, "must be non-negative");
+        if (!(inputScale > 0) || !float.IsFinite(inputScale))
+            throw new ArgumentOutOfRangeException(nameof(inputScale), inputScale, "scale must be positive and finite");
+        if (!(outputScale > 0) || !float.IsFinite(outputScale))
+            throw new ArgumentOutOfRangeException(nameof(outputScale), outputScale, "scale must be positive and finite");
+
+        if (inputScale == outputScale && inputZeroPoint == outputZeroPoint)
+            return new Qs8TfLiteMeanParams(batch, height, width, channels, inputZeroPoint, outputZeroPoint, true, 0, 0);
+        FixedPoint.QuantizeMultiplier((double)inputScale / outputScale, out int multiplier, out int shift);
+        if (shift > FixedPoint.MaxShift)
+            throw new ArgumentOutOfRangeException(nameof(outputScale), outputScale, "output scale too small for the mean");
+        FixedPoint.MeanMultiplier(multiplier, shift, (long)height * width, out int meanMultiplier, out int meanShift);
+        return new Qs8TfLiteMeanParams(batch, height, width, channels, inputZeroPoint, outputZeroPoint, false,
+            meanMultiplier, meanShift);
     }
 }
 

@@ -1,0 +1,7 @@
+using BenchmarkDotNet.Running;
+using EdgeMobileNet.Benchmarks;
+
+// `ort ...` compares with ONNX Runtime; anything else goes to BenchmarkDotNet (e.g. --filter '*KernelBenchmarks*').
+if (args.Length > 0 && args[0] == "ort") return OrtComparison.Run(args[1..]);
+BenchmarkSwitcher.FromAssembly(typeof(KernelBenchmarks).Assembly).Run(args);
+return 0;

@@ -1,0 +1,221 @@
+using EdgeMobileNet.Edge.Frames;
+using EdgeMobileNet.Format.Model;
+
+namespace EdgeMobileNet.Edge.Imaging;
+
+/// <summary>How a frame's aspect ratio is fitted to the model's input.</summary>
+public enum ResizeMode
+{
+    /// <summary>Central crop with the model's aspect ratio, then resize (same as ImagePreprocessor).</summary>
+    Crop,
+    /// <summary>Resize the whole frame, distorting the aspect ratio.</summary>
+    Stretch,
+    /// <summary>Resize the whole frame keeping its aspect ratio; the borders get the contract's mean (0 after normalization).</summary>
+    Letterbox,
+}
+
+/// <summary>
+/// One fused pass from a raw camera frame (YUYV, NV12, I420, RGB24, BGR24, GREY) to the model's NHWC
+/// input tensor: each output pixel samples its four bilinear neighbours straight from the frame,
+/// converting each to R'G'B' (BT.601, the frame's range) or gray, then interpolates, reorders channels
+/// and normalizes (f32) or quantizes (int8). The sampling tables are rebuilt only when the frame size
+/// changes, so steady-state calls allocate nothing. Interpolating converted neighbours gives the same
+/// result as converting the whole frame first and resizing it.
+/// </summary>
+public sealed class FramePreprocessor
+{
+    private readonly InputContract _contract;
+    private readonly ResizeMode _mode;
+    private readonly bool _int8;
+    private readonly float[] _scale = new float[3], _offset = new float[3];
+    private int _cachedWidth = -1, _cachedHeight = -1;
+    private int[] _x0 = [], _x1 = [], _y0 = [], _y1 = [];
+    private float[] _fx = [], _fy = [];
+
+    public FramePreprocessor(InputContract contract, TensorDefinition input, ResizeMode mode = ResizeMode.Crop)
+    {
+        if (input.Shape.Length != 4 || input.Shape[0] != 1)
+            throw new ArgumentException($"input '{input.Name}' {input.ShapeText} is not a single NHWC image");
+        if (input.Shape[1] != contract.Height || input.Shape[2] != contract.Width || input.Shape[3] != contract.Channels)
+            throw new ArgumentException($"input contract {contract.Width}x{contract.Height}x{contract.Channels} does not match input '{input.Name}' {input.ShapeText}");
+        if (contract.Channels is not (1 or 3))
+            throw new ArgumentException($"input contract has {contract.Channels} channels; frames give 1 or 3");
+        if (input.DataType is not (DataType.Int8 or DataType.Float32))
+            throw new ArgumentException($"input '{input.Name}' is {input.DataType}; frames feed f32 or int8 inputs");
+        if (input.DataType == DataType.Int8 && input.Quantization is null)
+            throw new ArgumentException($"int8 input '{input.Name}' has no quantization");
+        _contract = contract;
+        _mode = mode;
+        _int8 = input.DataType == DataType.Int8;
+        // pixel -> (p - mean) / std [-> / scale + zp]: one multiply-add per value.
+        for (int c = 0; c < contract.Channels; c++)
+        {
+            float a = 1f / contract.Std[c], b = -contract.Mean[c] / contract.Std[c];
+            if (_int8)
+            {
+                var q = input.Quantization!;
+                a /= q.Scale;
+                b = b / q.Scale + q.ZeroPoint;
+            }
+            _scale[c] = a;
+            _offset[c] = b;
+        }
+        Input = input;
+    }
+
+    public TensorDefinition Input { get; }
+    public bool IsInt8 => _int8;
+
+    /// <summary>Writes the frame into an f32 input tensor.</summary>
+    public void WriteF32(FrameBuffer frame, Span<float> tensor) => Run(frame, new F32Sink(tensor, _scale, _offset));
+
+    /// <summary>Writes the frame into an int8 input tensor.</summary>
+    public void WriteInt8(FrameBuffer frame, Span<sbyte> tensor) => Run(frame, new Int8Sink(tensor, _scale, _offset));
+
+    private void Run<TSink>(FrameBuffer frame, TSink sink) where TSink : IValueSink, allows ref struct
+    {
+        int w = _contract.Width, h = _contract.Height, c = _contract.Channels;
+        if (frame.Format == PixelFormat.Mjpeg) throw new ArgumentException("decode MJPEG frames before preprocessing");
+        PrepareTables(frame.Width, frame.Height);
+        var reader = new FramePixelReader(frame);
+        bool bgr = _contract.ColorOrder == ColorOrder.Bgr;
+        Span<float> pad = stackalloc float[3];
+        for (int k = 0; k < c; k++) pad[k] = _contract.Mean[k];
+        for (int y = 0; y < h; y++)
+        {
+            int y0 = _y0[y], y1 = _y1[y];
+            float fy = _fy[y];
+            for (int x = 0; x < w; x++)
+            {
+                int index = (y * w + x) * c;
+                int x0 = _x0[x], x1 = _x1[x];
+                if (x0 < 0 || y0 < 0)
+                {
+                    for (int k = 0; k < c; k++) sink.Write(index + k, k, pad[k]);
+                    continue;
+                }
+                float fx = _fx[x];
+                if (c == 1)
+                {
+                    float top = Lerp(reader.ReadGray(x0, y0), reader.ReadGray(x1, y0), fx);
+                    float bottom = Lerp(reader.ReadGray(x0, y1), reader.ReadGray(x1, y1), fx);
+                    sink.Write(index, 0, top + (bottom - top) * fy);
+                    continue;
+                }
+                reader.Read(x0, y0, out int r00, out int g00, out int b00);
+                reader.Read(x1, y0, out int r01, out int g01, out int b01);
+                reader.Read(x0, y1, out int r10, out int g10, out int b10);
+                reader.Read(x1, y1, out int r11, out int g11, out int b11);
+                float r = Bilinear(r00, r01, r10, r11, fx, fy);
+                float g = Bilinear(g00, g01, g10, g11, fx, fy);
+                float b = Bilinear(b00, b01, b10, b11, fx, fy);
+                if (bgr)
+                {
+                    sink.Write(index, 0, b);
+                    sink.Write(index + 1, 1, g);
+                    sink.Write(index + 2, 2, r);
+                }
+                else
+                {
+                    sink.Write(index, 0, r);
+                    sink.Write(index + 1, 1, g);
+                    sink.Write(index + 2, 2, b);
+                }
+            }
+        }
+    }
+
+    private static float Lerp(int a, int b, float f) => a + (b - a) * f;
+
+    private static float Bilinear(int p00, int p01, int p10, int p11, float fx, float fy)
+    {
+        float top = p00 + (p01 - p00) * fx;
+        float bottom = p10 + (p11 - p10) * fx;
+        return top + (bottom - top) * fy;
+    }
+
+    private void PrepareTables(int width, int height)
+    {
+        if (width == _cachedWidth && height == _cachedHeight) return;
+        int outW = _contract.Width, outH = _contract.Height;
+        double targetAspect = (double)outW / outH;
+        switch (_mode)
+        {
+            case ResizeMode.Crop:
+            {
+                double cropW = width, cropH = height;
+                if (width > height * targetAspect) cropW = height * targetAspect;
+                else cropH = width / targetAspect;
+                (_x0, _x1, _fx) = SamplingAxis.Build(width, cropW, outW, outW, 0);
+                (_y0, _y1, _fy) = SamplingAxis.Build(height, cropH, outH, outH, 0);
+                break;
+            }
+            case ResizeMode.Stretch:
+                (_x0, _x1, _fx) = SamplingAxis.Build(width, width, outW, outW, 0);
+                (_y0, _y1, _fy) = SamplingAxis.Build(height, height, outH, outH, 0);
+                break;
+            default:
+            {
+                // Fit the whole frame: the limiting axis fills the output, the other is centred.
+                double scale = Math.Min((double)outW / width, (double)outH / height);
+                int usedW = Math.Clamp((int)Math.Round(width * scale), 1, outW);
+                int usedH = Math.Clamp((int)Math.Round(height * scale), 1, outH);
+                (_x0, _x1, _fx) = SamplingAxis.Build(width, width, usedW, outW, (outW - usedW) / 2);
+                (_y0, _y1, _fy) = SamplingAxis.Build(height, height, usedH, outH, (outH - usedH) / 2);
+                break;
+            }
+        }
+        _cachedWidth = width;
+        _cachedHeight = height;
+    }
+
+    private interface IValueSink
+    {
+        void Write(int index, int channel, float pixel);
+    }
+
+    private readonly ref struct F32Sink(Span<float> tensor, float[] scale, float[] offset) : IValueSink
+    {
+        private readonly Span<float> _tensor = tensor;
+        public void Write(int index, int channel, float pixel) => _tensor[index] = pixel * scale[channel] + offset[channel];
+    }
+
+    private readonly ref struct Int8Sink(Span<sbyte> tensor, float[] scale, float[] offset) : IValueSink
+    {
+        private readonly Span<sbyte> _tensor = tensor;
+        public void Write(int index, int channel, float pixel)
+        {
+            float q = MathF.Round(pixel * scale[channel] + offset[channel], MidpointRounding.AwayFromZero);
+            _tensor[index] = (sbyte)(q < -128 ? -128 : q > 127 ? 127 : q);
+        }
+    }
+}
+
+/// <summary>Bilinear sample positions along one axis (pixel-centre aligned).</summary>
+internal static class SamplingAxis
+{
+    /// <summary>
+    /// Maps <paramref name="used"/> output positions starting at <paramref name="first"/> (of
+    /// <paramref name="outSize"/>) onto a centred window of <paramref name="crop"/> source pixels;
+    /// positions outside the used range get index -1 (padding).
+    /// </summary>
+    public static (int[] I0, int[] I1, float[] F) Build(int size, double crop, int used, int outSize, int first)
+    {
+        var i0 = new int[outSize];
+        var i1 = new int[outSize];
+        var f = new float[outSize];
+        Array.Fill(i0, -1);
+        Array.Fill(i1, -1);
+        double start = (size - crop) / 2;
+        double step = crop / used;
+        for (int o = 0; o < used; o++)
+        {
+            double pos = Math.Clamp(start + (o + 0.5) * step - 0.5, 0, size - 1);
+            int p0 = (int)pos;
+            i0[first + o] = p0;
+            i1[first + o] = Math.Min(p0 + 1, size - 1);
+            f[first + o] = (float)(pos - p0);
+        }
+        return (i0, i1, f);
+    }
+}

@@ -1,0 +1,120 @@
+namespace EdgeMobileNet.Graph.Runtime;
+
+/// <summary>Work a <see cref="WorkerPool"/> can split: computes rows [first, first + count).</summary>
+public interface IRowWork
+{
+    void RunRows(int first, int count);
+}
+
+/// <summary>
+/// A persistent pool for one session: <c>threads - 1</c> background workers created once, parked on a
+/// spinning <see cref="ManualResetEventSlim"/> between layers; the calling thread works too. <see cref="Run"/>
+/// hands out the rows in chunks through an interlocked counter (so a worker slowed by another process does not
+/// hold the layer back) and allocates nothing. One <see cref="Run"/> at a time (sessions are single-caller).
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private const int SpinCount = 2000;
+    private readonly Thread[] _threads;
+    private readonly ManualResetEventSlim[] _start;
+    private readonly ManualResetEventSlim _done = new(false, SpinCount);
+    private IRowWork? _work;
+    private int _rows, _chunkRows, _chunks, _nextChunk, _pending;
+    private volatile bool _stopping;
+    private Exception? _failure;
+
+    public WorkerPool(int threads)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "must be at least 1");
+        Threads = threads;
+        // ManualResetEventSlim creates its lock object the first time a Wait has to block: make that happen
+        // here, so a later Run never allocates.
+        _done.Wait(1);
+        _threads = new Thread[threads - 1];
+        _start = new ManualResetEventSlim[threads - 1];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            _start[i] = new ManualResetEventSlim(false, SpinCount);
+            int index = i;
+            _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"edgemobilenet-worker-{i + 1}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Threads that compute, including the caller.</summary>
+    public int Threads { get; }
+
+    /// <summary>Runs <paramref name="work"/> over [0, rows) on every thread; returns when all rows are done.</summary>
+    public void Run(IRowWork work, int rows)
+    {
+        if (rows <= 0) return;
+        int threads = Math.Min(Threads, rows);
+        if (threads == 1)
+        {
+            work.RunRows(0, rows);
+            return;
+        }
+        // About 4 chunks per thread: balances a busy core without too many handoffs.
+        _chunkRows = Math.Max(1, rows / (threads * 4));
+        _chunks = (rows + _chunkRows - 1) / _chunkRows;
+        _rows = rows;
+        _work = work;
+        _nextChunk = 0;
+        _failure = null;
+        _pending = threads - 1;
+        _done.Reset();
+        for (int i = 0; i < threads - 1; i++) _start[i].Set();
+        try
+        {
+            Drain(work);
+        }
+        finally
+        {
+            _done.Wait();
+            _work = null;
+        }
+        if (_failure is { } failure) throw new AggregateException("a worker thread failed", failure);
+    }
+
+    private void Drain(IRowWork work)
+    {
+        while (true)
+        {
+            int chunk = Interlocked.Increment(ref _nextChunk) - 1;
+            if (chunk >= _chunks) return;
+            int first = chunk * _chunkRows;
+            work.RunRows(first, Math.Min(_chunkRows, _rows - first));
+        }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        var start = _start[index];
+        while (true)
+        {
+            start.Wait();
+            start.Reset();
+            if (_stopping) return;
+            try
+            {
+                if (_work is { } work) Drain(work);
+            }
+            catch (Exception e)
+            {
+                _failure = e;
+                Volatile.Write(ref _nextChunk, int.MaxValue / 2); // stop handing out chunks
+            }
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        foreach (var s in _start) s.Set();
+        foreach (var t in _threads) t.Join();
+        foreach (var s in _start) s.Dispose();
+        _done.Dispose();
+    }
+}

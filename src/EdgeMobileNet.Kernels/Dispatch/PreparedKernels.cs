@@ -1,0 +1,90 @@
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Dispatch;
+
+/// <summary>
+/// A convolution-like fp32 kernel prepared once at model load: weights packed for its micro-kernel,
+/// bias and clamp fused. <see cref="Run(ReadOnlySpan{float}, Span{float}, int, int)"/> computes output rows
+/// [firstRow, firstRow + rowCount) of the flattened (batch * OutH) rows, so threads can split a layer by rows.
+/// Run allocates nothing and may be called concurrently on disjoint row ranges.
+/// </summary>
+public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name)
+{
+    public ConvGeometry Geometry { get; } = geometry;
+
+    /// <summary>XNNPACK-style name: what (algorithm and tile) and where (ISA), e.g. F32Igemm_4x16_Avx2.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Rows a caller may split: Batch * OutH.</summary>
+    public int Rows => Geometry.Batch * Geometry.OutH;
+
+    /// <summary>False for kernels that can only compute the whole output at once (the reference wrappers).</summary>
+    public virtual bool SupportsRowRanges => true;
+
+    public abstract void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount);
+
+    public void Run(ReadOnlySpan<float> input, Span<float> output) => Run(input, output, 0, Rows);
+
+    protected void CheckRun(int inputLength, int outputLength, int firstRow, int rowCount)
+    {
+        var g = Geometry;
+        if (inputLength != (long)g.Batch * g.InH * g.InW * g.InC)
+            throw new ArgumentException($"input has {inputLength} elements, {Name} expects {(long)g.Batch * g.InH * g.InW * g.InC}");
+        if (outputLength != (long)g.Batch * g.OutH * g.OutW * g.OutC)
+            throw new ArgumentException($"output has {outputLength} elements, {Name} expects {(long)g.Batch * g.OutH * g.OutW * g.OutC}");
+        if (firstRow < 0 || rowCount < 0 || firstRow + rowCount > Rows)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) outside [0, {Rows})");
+        if (!SupportsRowRanges && (firstRow != 0 || rowCount != Rows))
+            throw new ArgumentException($"{Name} computes whole outputs only");
+    }
+}
+
+/// <summary>The int8 counterpart of <see cref="F32ConvolutionKernel"/>: bias, input zero point and requantization fused.</summary>
+public abstract class Qs8ConvolutionKernel(in ConvGeometry geometry, string name)
+{
+    public ConvGeometry Geometry { get; } = geometry;
+    public string Name { get; } = name;
+    public int Rows => Geometry.Batch * Geometry.OutH;
+    public virtual bool SupportsRowRanges => true;
+
+    public abstract void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount);
+
+    public void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output) => Run(input, output, 0, Rows);
+
+    protected void CheckRun(int inputLength, int outputLength, int firstRow, int rowCount)
+    {
+        var g = Geometry;
+        if (inputLength != (long)g.Batch * g.InH * g.InW * g.InC)
+            throw new ArgumentException($"input has {inputLength} elements, {Name} expects {(long)g.Batch * g.InH * g.InW * g.InC}");
+        if (outputLength != (long)g.Batch * g.OutH * g.OutW * g.OutC)
+            throw new ArgumentException($"output has {outputLength} elements, {Name} expects {(long)g.Batch * g.OutH * g.OutW * g.OutC}");
+        if (firstRow < 0 || rowCount < 0 || firstRow + rowCount > Rows)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) outside [0, {Rows})");
+        if (!SupportsRowRanges && (firstRow != 0 || rowCount != Rows))
+            throw new ArgumentException($"{Name} computes whole outputs only");
+    }
+}
+
+/// <summary>Packs an fp32 Conv2D (filter [OutC, KH, KW, InC]) or DepthwiseConv2D (filter [1, KH, KW, OutC]).</summary>
+public delegate F32ConvolutionKernel F32ConvolutionFactory(in ConvGeometry g, ReadOnlySpan<float> filter,
+    ReadOnlySpan<float> bias, float outputMin, float outputMax);
+
+/// <summary>Packs an fp32 FullyConnected (filter [outputDepth, inputDepth]); the kernel's rows are the batch.</summary>
+public delegate F32ConvolutionKernel F32FullyConnectedFactory(int batch, int inputDepth, int outputDepth,
+    ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float outputMin, float outputMax);
+
+/// <summary>Packs an int8 Conv2D or DepthwiseConv2D (filter zero point 0, as TFLite's int8 scheme).</summary>
+public delegate Qs8ConvolutionKernel Qs8ConvolutionFactory(in ConvGeometry g, int inputZeroPoint,
+    Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias);
+
+/// <summary>Packs an int8 FullyConnected; the kernel's rows are the batch.</summary>
+public delegate Qs8ConvolutionKernel Qs8FullyConnectedFactory(int batch, int inputDepth, int outputDepth,
+    int inputZeroPoint, int filterZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
+    ReadOnlySpan<int> bias);
+
+/// <summary>Geometry of a fully connected layer seen as a 1x1 convolution over batch x 1 x 1 pixels.</summary>
+public static class FullyConnectedGeometry
+{
+    public static ConvGeometry Of(int batch, int inputDepth, int outputDepth) =>
+        new(batch, 1, 1, inputDepth, 1, 1, outputDepth, 1, 1, 1, 1, 1, 1, 0, 0);
+}

@@ -1,0 +1,178 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using EdgeMobileNet.Kernels.Dispatch;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// fp32 convolution as an indirect GEMM (XNNPACK IGEMM): a 4-pixel x (2 vectors of channels) register tile
+/// accumulates over taps x input channels, reading each tap's input row through a pointer (or a zero row for
+/// padding), so 1x1 (pointwise), 3x3 stride 2 (first layer), any stride/dilation/padding, and fully connected
+/// (1x1 over batch pixels) share one micro-kernel. Weights are packed at load per block of 2 vectors of output
+/// channels: [bias][taps * InC][2 vectors]; bias and clamp are fused.
+/// </summary>
+public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
+    where TOps : struct, IF32Ops<TV>
+    where TV : struct
+{
+    private const int MR = 4;
+    private readonly float[] _packed;
+    private readonly float[] _zeros;
+    private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
+    private readonly float _min, _max;
+    private readonly int _inH, _inW, _inC;
+
+    public F32Igemm(in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float outputMin, float outputMax)
+        : base(g, $"F32Igemm_{MR}x{2 * TOps.Count}_{TOps.Isa}")
+    {
+        if (filter.Length != (long)g.OutC * g.KernelH * g.KernelW * g.InC)
+            throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)g.OutC * g.KernelH * g.KernelW * g.InC}");
+        if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
+        _nr = 2 * TOps.Count;
+        _blocks = (g.OutC + _nr - 1) / _nr;
+        _k = g.KernelH * g.KernelW * g.InC;
+        _blockStride = _nr * (1 + _k);
+        _packed = GC.AllocateArray<float>(Math.Max(_blocks * _blockStride, 1), pinned: true);
+        for (int nb = 0; nb < _blocks; nb++)
+        {
+            int baseIndex = nb * _blockStride;
+            for (int j = 0; j < _nr; j++)
+            {
+                int oc = nb * _nr + j;
+                if (oc >= g.OutC) break;
+                _packed[baseIndex + j] = bias.IsEmpty ? 0f : bias[oc];
+                for (int k = 0; k < _k; k++) _packed[baseIndex + _nr + k * _nr + j] = filter[oc * _k + k];
+            }
+        }
+        _zeros = GC.AllocateArray<float>(Math.Max(g.InC, 1), pinned: true);
+        // Pixels per chunk: the chunk's input rows (chunk * K floats) stay in L2 while every channel block passes over them.
+        _chunkPixels = Math.Clamp(65536 / Math.Max(_k, 1), MR, 1024) / MR * MR;
+        _min = outputMin;
+        _max = outputMax;
+        (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
+    }
+
+    public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount)
+    {
+        CheckRun(input.Length, output.Length, firstRow, rowCount);
+        var g = Geometry;
+        int p0 = firstRow * g.OutW, p1 = (firstRow + rowCount) * g.OutW;
+        float* tile = stackalloc float[MR * 64];
+        fixed (float* inp = input)
+        fixed (float* outp = output)
+        {
+            for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
+            {
+                int c1 = Math.Min(c0 + _chunkPixels, p1);
+                for (int nb = 0; nb < _blocks; nb++)
+                    for (int p = c0; p < c1; p += MR)
+                        Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Tile(float* input, float* output, int p, int rows, int nb, float* tile)
+    {
+        var g = Geometry;
+        int plane = g.OutH * g.OutW;
+        // Per tile row: batch, first input row/column of its window.
+        int b0 = 0, y0 = 0, x0 = 0, b1 = 0, y1 = 0, x1 = 0, b2 = 0, y2 = 0, x2 = 0, b3 = 0, y3 = 0, x3 = 0;
+        Origin(p, plane, ref b0, ref y0, ref x0);
+        Origin(p + (rows > 1 ? 1 : 0), plane, ref b1, ref y1, ref x1);
+        Origin(p + (rows > 2 ? 2 : 0), plane, ref b2, ref y2, ref x2);
+        Origin(p + (rows > 3 ? 3 : 0), plane, ref b3, ref y3, ref x3);
+
+        float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
+        float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
+        int count = TOps.Count, nr = _nr, inC = g.InC;
+        // The reference's order: sum from +0 over (ky, kx, ic), bias added last.
+        TV bias0 = TOps.Load(w), bias1 = TOps.Load(w + count);
+        TV acc00 = TOps.Broadcast(0f), acc01 = acc00;
+        TV acc10 = acc00, acc11 = acc00, acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
+        w += nr;
+
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int dy = ky * g.DilationH;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int dx = kx * g.DilationW;
+                float* a0 = Row(input, zeros, b0, y0 + dy, x0 + dx);
+                float* a1 = Row(input, zeros, b1, y1 + dy, x1 + dx);
+                float* a2 = Row(input, zeros, b2, y2 + dy, x2 + dx);
+                float* a3 = Row(input, zeros, b3, y3 + dy, x3 + dx);
+                for (int ic = 0; ic < inC; ic++)
+                {
+                    TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
+                    w += nr;
+                    TV v = TOps.Broadcast(a0[ic]);
+                    acc00 = TOps.MultiplyAdd(acc00, v, w0);
+                    acc01 = TOps.MultiplyAdd(acc01, v, w1);
+                    v = TOps.Broadcast(a1[ic]);
+                    acc10 = TOps.MultiplyAdd(acc10, v, w0);
+                    acc11 = TOps.MultiplyAdd(acc11, v, w1);
+                    v = TOps.Broadcast(a2[ic]);
+                    acc20 = TOps.MultiplyAdd(acc20, v, w0);
+                    acc21 = TOps.MultiplyAdd(acc21, v, w1);
+                    v = TOps.Broadcast(a3[ic]);
+                    acc30 = TOps.MultiplyAdd(acc30, v, w0);
+                    acc31 = TOps.MultiplyAdd(acc31, v, w1);
+                }
+            }
+        }
+
+        acc00 = TOps.MultiplyAdd(bias0, acc00, TOps.Broadcast(1f));
+        acc01 = TOps.MultiplyAdd(bias1, acc01, TOps.Broadcast(1f));
+        acc10 = TOps.MultiplyAdd(bias0, acc10, TOps.Broadcast(1f));
+        acc11 = TOps.MultiplyAdd(bias1, acc11, TOps.Broadcast(1f));
+        acc20 = TOps.MultiplyAdd(bias0, acc20, TOps.Broadcast(1f));
+        acc21 = TOps.MultiplyAdd(bias1, acc21, TOps.Broadcast(1f));
+        acc30 = TOps.MultiplyAdd(bias0, acc30, TOps.Broadcast(1f));
+        acc31 = TOps.MultiplyAdd(bias1, acc31, TOps.Broadcast(1f));
+        TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max);
+        int oc0 = nb * nr;
+        int valid = Math.Min(nr, g.OutC - oc0);
+        if (valid == nr)
+        {
+            float* o = output + (long)p * g.OutC + oc0;
+            TOps.Store(o, TOps.Clamp(acc00, min, max));
+            TOps.Store(o + count, TOps.Clamp(acc01, min, max));
+            if (rows > 1) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc10, min, max)); TOps.Store(o + count, TOps.Clamp(acc11, min, max)); }
+            if (rows > 2) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc20, min, max)); TOps.Store(o + count, TOps.Clamp(acc21, min, max)); }
+            if (rows > 3) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc30, min, max)); TOps.Store(o + count, TOps.Clamp(acc31, min, max)); }
+            return;
+        }
+        TOps.Store(tile, TOps.Clamp(acc00, min, max));
+        TOps.Store(tile + count, TOps.Clamp(acc01, min, max));
+        TOps.Store(tile + nr, TOps.Clamp(acc10, min, max));
+        TOps.Store(tile + nr + count, TOps.Clamp(acc11, min, max));
+        TOps.Store(tile + 2 * nr, TOps.Clamp(acc20, min, max));
+        TOps.Store(tile + 2 * nr + count, TOps.Clamp(acc21, min, max));
+        TOps.Store(tile + 3 * nr, TOps.Clamp(acc30, min, max));
+        TOps.Store(tile + 3 * nr + count, TOps.Clamp(acc31, min, max));
+        for (int m = 0; m < rows; m++)
+        {
+            float* o = output + (long)(p + m) * g.OutC + oc0;
+            for (int j = 0; j < valid; j++) o[j] = tile[m * nr + j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Origin(int pixel, int plane, ref int b, ref int y, ref int x)
+    {
+        var g = Geometry;
+        b = pixel / plane;
+        int r = pixel - b * plane;
+        int oy = r / g.OutW;
+        y = oy * g.StrideH - g.PadTop;
+        x = (r - oy * g.OutW) * g.StrideW - g.PadLeft;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float* Row(float* input, float* zeros, int b, int iy, int ix)
+    {
+        if ((uint)iy >= (uint)_inH || (uint)ix >= (uint)_inW) return zeros;
+        return input + ((long)(b * _inH + iy) * _inW + ix) * _inC;
+    }
+}

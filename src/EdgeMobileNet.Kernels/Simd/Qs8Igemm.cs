@@ -1,0 +1,219 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// int8 convolution as an indirect GEMM: the <see cref="F32Igemm{TOps, TV}"/> structure with int32 accumulators,
+/// weights packed in <c>TOps.KGroup</c>-value words per output channel (c2 for PMADDWD/SMULL, c4 for SDOT).
+/// The input zero point is folded into the packed bias (bias - zp * sum(w)); padding taps read a row filled
+/// with the zero point, so they contribute (zp - zp) * w = 0 exactly as the reference skips them. The output
+/// step requantizes with <see cref="Qs8Requantizer"/> (TFLite's fixed point, bit-exact).
+/// </summary>
+public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
+    where TOps : struct, IQs8Dot<TOps, TV>
+    where TV : struct
+{
+    private const int MR = 4;
+    private readonly int[] _packed;
+    private readonly sbyte[] _padding;
+    private readonly Qs8ChannelParams _requant;
+    private readonly int _nr, _blocks, _groups, _fullGroups, _tail, _blockStride, _chunkPixels;
+    private readonly int _inH, _inW, _inC;
+
+    public Qs8Igemm(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
+        ReadOnlySpan<int> bias)
+        : base(g, $"Qs8Igemm_{MR}x{2 * TOps.Count}c{TOps.KGroup}_{TOps.Isa}")
+    {
+        int taps = g.KernelH * g.KernelW;
+        long k = (long)taps * g.InC;
+        if (filter.Length != g.OutC * k) throw new ArgumentException($"filter has {filter.Length} elements, expected {g.OutC * k}");
+        if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
+        if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
+            throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
+        int kg = TOps.KGroup;
+        _nr = 2 * TOps.Count;
+        _blocks = (g.OutC + _nr - 1) / _nr;
+        _groups = (g.InC + kg - 1) / kg;
+        _fullGroups = g.InC / kg;
+        _tail = g.InC - _fullGroups * kg;
+        _blockStride = _nr * (1 + taps * _groups);
+        _packed = GC.AllocateArray<int>(Math.Max(_blocks * _blockStride, 1), pinned: true);
+        sbyte* word = stackalloc sbyte[4];
+        for (int nb = 0; nb < _blocks; nb++)
+        {
+            int baseIndex = nb * _blockStride;
+            for (int j = 0; j < _nr; j++)
+            {
+                int oc = nb * _nr + j;
+                if (oc >= g.OutC) break;
+                int sum = 0;
+                for (int t = 0; t < taps; t++)
+                for (int gi = 0; gi < _groups; gi++)
+                {
+                    *(int*)word = 0;
+                    for (int e = 0; e < kg && gi * kg + e < g.InC; e++)
+                    {
+                        sbyte w = filter[(int)(oc * k + t * g.InC + gi * kg + e)];
+                        word[e] = w;
+                        sum += w;
+                    }
+                    _packed[baseIndex + _nr + (t * _groups + gi) * _nr + j] = Qs8Words.Word(word, kg);
+                }
+                int b = bias.IsEmpty ? 0 : bias[oc];
+                _packed[baseIndex + j] = unchecked(b - inputZeroPoint * sum);
+            }
+        }
+        _padding = GC.AllocateArray<sbyte>(g.InC + 4, pinned: true);
+        _padding.AsSpan().Fill((sbyte)inputZeroPoint);
+        _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * _nr);
+        _chunkPixels = Math.Clamp(65536 / (int)Math.Max(k, 1), MR, 1024) / MR * MR;
+        (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
+    }
+
+    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
+    {
+        CheckRun(input.Length, output.Length, firstRow, rowCount);
+        var g = Geometry;
+        int p0 = firstRow * g.OutW, p1 = (firstRow + rowCount) * g.OutW;
+        int* tile = stackalloc int[MR * 64];
+        fixed (sbyte* inp = input)
+        fixed (sbyte* outp = output)
+        {
+            for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
+            {
+                int c1 = Math.Min(c0 + _chunkPixels, p1);
+                for (int nb = 0; nb < _blocks; nb++)
+                    for (int p = c0; p < c1; p += MR)
+                        Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Tile(sbyte* input, sbyte* output, int p, int rows, int nb, int* tile)
+    {
+        var g = Geometry;
+        int plane = g.OutH * g.OutW;
+        int b0 = 0, y0 = 0, x0 = 0, b1 = 0, y1 = 0, x1 = 0, b2 = 0, y2 = 0, x2 = 0, b3 = 0, y3 = 0, x3 = 0;
+        Origin(p, plane, ref b0, ref y0, ref x0);
+        Origin(p + (rows > 1 ? 1 : 0), plane, ref b1, ref y1, ref x1);
+        Origin(p + (rows > 2 ? 2 : 0), plane, ref b2, ref y2, ref x2);
+        Origin(p + (rows > 3 ? 3 : 0), plane, ref b3, ref y3, ref x3);
+
+        int* w = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
+        sbyte* padding = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
+        int count = TOps.Count, nr = _nr, kg = TOps.KGroup, fullGroups = _fullGroups, tail = _tail;
+        TV acc00 = TOps.Load(w), acc01 = TOps.Load(w + count);
+        TV acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01, acc30 = acc00, acc31 = acc01;
+        w += nr;
+
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int dy = ky * g.DilationH;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int dx = kx * g.DilationW;
+                sbyte* a0 = Row(input, padding, b0, y0 + dy, x0 + dx);
+                sbyte* a1 = Row(input, padding, b1, y1 + dy, x1 + dx);
+                sbyte* a2 = Row(input, padding, b2, y2 + dy, x2 + dx);
+                sbyte* a3 = Row(input, padding, b3, y3 + dy, x3 + dx);
+                int gi = 0;
+                for (; gi + 2 <= fullGroups; gi += 2)
+                {
+                    TV w0 = TOps.Load(w), w1 = TOps.Load(w + count), w2 = TOps.Load(w + nr), w3 = TOps.Load(w + nr + count);
+                    w += 2 * nr;
+                    TOps.BroadcastPair(a0, out TV v, out TV u);
+                    acc00 = TOps.Dot(acc00, v, w0);
+                    acc01 = TOps.Dot(acc01, v, w1);
+                    acc00 = TOps.Dot(acc00, u, w2);
+                    acc01 = TOps.Dot(acc01, u, w3);
+                    TOps.BroadcastPair(a1, out v, out u);
+                    acc10 = TOps.Dot(acc10, v, w0);
+                    acc11 = TOps.Dot(acc11, v, w1);
+                    acc10 = TOps.Dot(acc10, u, w2);
+                    acc11 = TOps.Dot(acc11, u, w3);
+                    TOps.BroadcastPair(a2, out v, out u);
+                    acc20 = TOps.Dot(acc20, v, w0);
+                    acc21 = TOps.Dot(acc21, v, w1);
+                    acc20 = TOps.Dot(acc20, u, w2);
+                    acc21 = TOps.Dot(acc21, u, w3);
+                    TOps.BroadcastPair(a3, out v, out u);
+                    acc30 = TOps.Dot(acc30, v, w0);
+                    acc31 = TOps.Dot(acc31, v, w1);
+                    acc30 = TOps.Dot(acc30, u, w2);
+                    acc31 = TOps.Dot(acc31, u, w3);
+                    a0 += 2 * kg; a1 += 2 * kg; a2 += 2 * kg; a3 += 2 * kg;
+                }
+                for (; gi < fullGroups; gi++)
+                {
+                    TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
+                    w += nr;
+                    TV v = TOps.Broadcast(Qs8Words.Word(a0, kg));
+                    acc00 = TOps.Dot(acc00, v, w0);
+                    acc01 = TOps.Dot(acc01, v, w1);
+                    v = TOps.Broadcast(Qs8Words.Word(a1, kg));
+                    acc10 = TOps.Dot(acc10, v, w0);
+                    acc11 = TOps.Dot(acc11, v, w1);
+                    v = TOps.Broadcast(Qs8Words.Word(a2, kg));
+                    acc20 = TOps.Dot(acc20, v, w0);
+                    acc21 = TOps.Dot(acc21, v, w1);
+                    v = TOps.Broadcast(Qs8Words.Word(a3, kg));
+                    acc30 = TOps.Dot(acc30, v, w0);
+                    acc31 = TOps.Dot(acc31, v, w1);
+                    a0 += kg; a1 += kg; a2 += kg; a3 += kg;
+                }
+                if (tail > 0)
+                {
+                    TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
+                    w += nr;
+                    TV v = TOps.Broadcast(Qs8Words.PartialWord(a0, tail, kg));
+                    acc00 = TOps.Dot(acc00, v, w0);
+                    acc01 = TOps.Dot(acc01, v, w1);
+                    v = TOps.Broadcast(Qs8Words.PartialWord(a1, tail, kg));
+                    acc10 = TOps.Dot(acc10, v, w0);
+                    acc11 = TOps.Dot(acc11, v, w1);
+                    v = TOps.Broadcast(Qs8Words.PartialWord(a2, tail, kg));
+                    acc20 = TOps.Dot(acc20, v, w0);
+                    acc21 = TOps.Dot(acc21, v, w1);
+                    v = TOps.Broadcast(Qs8Words.PartialWord(a3, tail, kg));
+                    acc30 = TOps.Dot(acc30, v, w0);
+                    acc31 = TOps.Dot(acc31, v, w1);
+                }
+            }
+        }
+
+        TOps.Store(tile, acc00);
+        TOps.Store(tile + count, acc01);
+        TOps.Store(tile + nr, acc10);
+        TOps.Store(tile + nr + count, acc11);
+        TOps.Store(tile + 2 * nr, acc20);
+        TOps.Store(tile + 2 * nr + count, acc21);
+        TOps.Store(tile + 3 * nr, acc30);
+        TOps.Store(tile + 3 * nr + count, acc31);
+        int oc0 = nb * nr;
+        int valid = Math.Min(nr, g.OutC - oc0);
+        for (int m = 0; m < rows; m++)
+            Qs8Requantizer.Row(tile + m * nr, output + (long)(p + m) * g.OutC + oc0, valid, _requant, oc0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Origin(int pixel, int plane, ref int b, ref int y, ref int x)
+    {
+        var g = Geometry;
+        b = pixel / plane;
+        int r = pixel - b * plane;
+        int oy = r / g.OutW;
+        y = oy * g.StrideH - g.PadTop;
+        x = (r - oy * g.OutW) * g.StrideW - g.PadLeft;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private sbyte* Row(sbyte* input, sbyte* padding, int b, int iy, int ix)
+    {
+        if ((uint)iy >= (uint)_inH || (uint)ix >= (uint)_inW) return padding;
+        return input + ((long)(b * _inH + iy) * _inW + ix) * _inC;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
+/// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
+/// zero point) fall back to <see cref="ReferencePrepared"/>. Add, pooling and the global mean stay reference.
+/// </summary>
+public static class SimdKernelSets
+{
+    public static KernelSet Vector128Set { get; } = Create<F32Vector128, Vector128<float>, Qs8DotVector128, Vector128<int>>(
+        "vector128", "portable Vector128: fp32 IGEMM 4x8 + depthwise, int8 IGEMM 4x8c2 (PMADDWD/SMULL) + depthwise");
+
+    public static KernelSet AdvSimdSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotAdvSimd, Vector128<int>>(
+        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 4x8, int8 SMULL/SMULL2+ADDP IGEMM 4x8c2, SQRDMULH requantization");
+
+    public static KernelSet DpSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>>(
+        "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 4x8, int8 SDOT IGEMM 4x8c4");
+
+    public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>>(
+        "avx2", "x64 AVX2+FMA: fp32 IGEMM 4x16, int8 VPMADDWD IGEMM 4x16c2");
+
+    public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>>(
+        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 4x32, int8 VPMADDWD IGEMM 4x32c2");
+
+    public static bool Avx2Supported => Avx2.IsSupported && Fma.IsSupported;
+    public static bool Avx512Supported => Avx512F.IsSupported && Avx512BW.IsSupported;
+    public static bool AdvSimdSupported => AdvSimd.Arm64.IsSupported;
+    public static bool DpSupported => AdvSimd.Arm64.IsSupported && Dp.IsSupported;
+
+    private static KernelSet Create<TF, TFV, TQ, TQV>(string name, string description)
+        where TF : struct, IF32Ops<TFV> where TFV : struct
+        where TQ : struct, IQs8Dot<TQ, TQV> where TQV : struct
+    {
+        var reference = KernelSet.Reference;
+        return new KernelSet(name, description,
+            (in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float min, float max) =>
+                new F32Igemm<TF, TFV>(g, filter, bias, min, max),
+            (in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float min, float max) =>
+                g.DepthMultiplier == 1 && g.InC == g.OutC
+                    ? new F32DwConv<TF, TFV>(g, filter, bias, min, max)
+                    : ReferencePrepared.F32DepthwiseConv2D(g, filter, bias, min, max),
+            (batch, inputDepth, outputDepth, filter, bias, min, max) =>
+                new F32Igemm<TF, TFV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter, bias, min, max),
+            reference.F32Add, reference.F32AveragePool2D, reference.F32GlobalAveragePool,
+            (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
+                new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias),
+            (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
+                g.DepthMultiplier == 1 && g.InC == g.OutC
+                    ? new Qs8DwConv(g, zp, p, filter, bias, TF.Isa)
+                    : ReferencePrepared.Qs8DepthwiseConv2D(g, zp, p, filter, bias),
+            (batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias) => filterZp == 0
+                ? new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
+                : ReferencePrepared.Qs8FullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias),
+            reference.Qs8Add, reference.Qs8AveragePool2D, reference.Qs8GlobalAveragePool);
+    }
+}

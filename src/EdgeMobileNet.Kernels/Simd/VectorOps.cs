@@ -1,0 +1,213 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// The fp32 vector steps one ISA contributes to the generic kernels (TensorPrimitives style): each kernel
+/// algorithm is written once over <c>TOps : struct, IF32Ops&lt;TV&gt;</c> and the JIT/AOT compiler
+/// specializes it per ISA, inlining these steps.
+/// </summary>
+public unsafe interface IF32Ops<TV> where TV : struct
+{
+    /// <summary>The ISA suffix of kernel names (Vector128, AdvSimd, Avx2, Avx512).</summary>
+    static abstract string Isa { get; }
+    static abstract int Count { get; }
+    static abstract TV Broadcast(float value);
+    static abstract TV Load(float* p);
+    static abstract void Store(float* p, TV v);
+    /// <summary>
+    /// acc + a * b, rounded twice (not fused), so that with the reference's summation order the fp32 kernels
+    /// give bit-identical results to <see cref="Reference.F32Reference"/> on every ISA.
+    /// </summary>
+    static abstract TV MultiplyAdd(TV acc, TV a, TV b);
+    static abstract TV Clamp(TV v, TV min, TV max);
+}
+
+/// <summary>Portable Vector128: runs on every .NET target (x64 SSE, ARM AdvSimd, software fallback).</summary>
+public readonly unsafe struct F32Vector128 : IF32Ops<Vector128<float>>
+{
+    public static string Isa => "Vector128";
+    public static int Count => Vector128<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> acc, Vector128<float> a, Vector128<float> b) => acc + a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Clamp(Vector128<float> v, Vector128<float> min, Vector128<float> max) => Vector128.Min(Vector128.Max(v, min), max);
+}
+
+/// <summary>ARM64 AdvSimd: FMUL + FADD.</summary>
+public readonly unsafe struct F32AdvSimd : IF32Ops<Vector128<float>>
+{
+    public static string Isa => "AdvSimd";
+    public static int Count => Vector128<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> acc, Vector128<float> a, Vector128<float> b) => AdvSimd.Add(acc, AdvSimd.Multiply(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Clamp(Vector128<float> v, Vector128<float> min, Vector128<float> max) => AdvSimd.Min(AdvSimd.Max(v, min), max);
+}
+
+/// <summary>x64 AVX2: 8 floats (multiply then add, see <see cref="IF32Ops{TV}.MultiplyAdd"/>).</summary>
+public readonly unsafe struct F32Avx2 : IF32Ops<Vector256<float>>
+{
+    public static string Isa => "Avx2";
+    public static int Count => Vector256<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Avx.LoadVector256(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector256<float> v) => Avx.Store(p, v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> acc, Vector256<float> a, Vector256<float> b) => Avx.Add(acc, Avx.Multiply(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Clamp(Vector256<float> v, Vector256<float> min, Vector256<float> max) => Avx.Min(Avx.Max(v, min), max);
+}
+
+/// <summary>x64 AVX-512F: 16 floats.</summary>
+public readonly unsafe struct F32Avx512 : IF32Ops<Vector512<float>>
+{
+    public static string Isa => "Avx512";
+    public static int Count => Vector512<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> acc, Vector512<float> a, Vector512<float> b) => Avx512F.Add(acc, Avx512F.Multiply(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Clamp(Vector512<float> v, Vector512<float> min, Vector512<float> max) => Avx512F.Min(Avx512F.Max(v, min), max);
+}
+
+/// <summary>
+/// The int8 dot-product step of one ISA. Weights and inputs are grouped along the reduction axis in
+/// <see cref="KGroup"/> values per 32-bit word: "c2" = two sign-extended int16 (x64 PMADDWD, ARM SMULL+ADDP),
+/// "c4" = four int8 (ARM SDOT). <see cref="Dot"/> adds, per int32 lane (one output channel), the dot product of
+/// the lane's weight word with the broadcast input word. Accumulation is exact int32 (wrapping), so every
+/// implementation gives identical accumulators.
+/// </summary>
+public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> where TV : struct
+{
+    static abstract string Isa { get; }
+    static abstract int Count { get; }
+    static abstract int KGroup { get; }
+    static abstract TV Load(int* p);
+    static abstract void Store(int* p, TV v);
+    static abstract TV Broadcast(int word);
+    static abstract TV Dot(TV acc, TV inputWord, TV weightWords);
+
+    /// <summary>The broadcast words of two consecutive groups at p (2 * KGroup values).</summary>
+    static virtual void BroadcastPair(sbyte* p, out TV first, out TV second)
+    {
+        first = TSelf.Broadcast(Qs8Words.Word(p, TSelf.KGroup));
+        second = TSelf.Broadcast(Qs8Words.Word(p + TSelf.KGroup, TSelf.KGroup));
+    }
+}
+
+/// <summary>Word packing shared by all int8 dot steps.</summary>
+public static unsafe class Qs8Words
+{
+    /// <summary>The word for <paramref name="kGroup"/> int8 values starting at p (n of them valid, the rest zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Word(sbyte* p, int kGroup) => kGroup == 2
+        ? (ushort)(short)p[0] | (p[1] << 16)
+        : Unsafe.ReadUnaligned<int>(p);
+
+    public static int PartialWord(sbyte* p, int n, int kGroup)
+    {
+        sbyte* tmp = stackalloc sbyte[4];
+        *(int*)tmp = 0;
+        for (int i = 0; i < n; i++) tmp[i] = p[i];
+        return Word(tmp, kGroup);
+    }
+}
+
+/// <summary>Portable Vector128 c2: PMADDWD on x64, SMULL/SMULL2+ADDP on ARM64, shifts and multiplies elsewhere.</summary>
+public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector128<int>>
+{
+    public static string Isa => "Vector128";
+    public static int Count => 4;
+    public static int KGroup => 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector128<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Broadcast(int word) => Vector128.Create(word);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> inputWord, Vector128<int> weightWords)
+    {
+        if (Sse2.IsSupported) return Sse2.Add(acc, Sse2.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
+        if (AdvSimd.Arm64.IsSupported) return Qs8DotAdvSimd.Dot(acc, inputWord, weightWords);
+        var aLo = Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(inputWord, 16), 16);
+        var aHi = Vector128.ShiftRightArithmetic(inputWord, 16);
+        var wLo = Vector128.ShiftRightArithmetic(Vector128.ShiftLeft(weightWords, 16), 16);
+        var wHi = Vector128.ShiftRightArithmetic(weightWords, 16);
+        return acc + aLo * wLo + aHi * wHi;
+    }
+}
+
+/// <summary>ARM64 AdvSimd c2: SMULL + SMULL2 (int16 x int16 widening) and ADDP.</summary>
+public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<int>>
+{
+    public static string Isa => "AdvSimd";
+    public static int Count => 4;
+    public static int KGroup => 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector128<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Broadcast(int word) => Vector128.Create(word);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> inputWord, Vector128<int> weightWords)
+    {
+        var a = inputWord.AsInt16();
+        var w = weightWords.AsInt16();
+        var lo = AdvSimd.MultiplyWideningLower(a.GetLower(), w.GetLower()); // channels 0,1 as (k0, k1) pairs
+        var hi = AdvSimd.MultiplyWideningUpper(a, w);                      // channels 2,3
+        return AdvSimd.Add(acc, AdvSimd.Arm64.AddPairwise(lo, hi));
+    }
+}
+
+/// <summary>ARM64 dot product (ARMv8.2 DotProd, Cortex-A76+): SDOT, four int8 products per lane.</summary>
+public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
+{
+    public static string Isa => "Dp";
+    public static int Count => 4;
+    public static int KGroup => 4;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector128<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Broadcast(int word) => Vector128.Create(word);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> inputWord, Vector128<int> weightWords) =>
+        Dp.DotProduct(acc, inputWord.AsSByte(), weightWords.AsSByte());
+}
+
+/// <summary>x64 AVX2 c2: VPMADDWD on 8 channels.</summary>
+public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
+{
+    public static string Isa => "Avx2";
+    public static int Count => 8;
+    public static int KGroup => 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Load(int* p) => Avx.LoadVector256(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector256<int> v) => Avx.Store(p, v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Broadcast(int word) => Vector256.Create(word);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot(Vector256<int> acc, Vector256<int> inputWord, Vector256<int> weightWords) =>
+        Avx2.Add(acc, Avx2.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
+
+    /// <summary>One 4-byte load, VPMOVSXBW, two VPBROADCASTD (instead of building each word in scalar registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BroadcastPair(sbyte* p, out Vector256<int> first, out Vector256<int> second)
+    {
+        var words = Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(p)).AsSByte()).AsInt32();
+        first = Avx2.BroadcastScalarToVector256(words);
+        second = Avx2.BroadcastScalarToVector256(Sse2.Shuffle(words, 0b01_01_01_01));
+    }
+}
+
+/// <summary>x64 AVX-512BW c2: VPMADDWD on 16 channels.</summary>
+public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int>>
+{
+    public static string Isa => "Avx512";
+    public static int Count => 16;
+    public static int KGroup => 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Load(int* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector512<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Broadcast(int word) => Vector512.Create(word);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot(Vector512<int> acc, Vector512<int> inputWord, Vector512<int> weightWords) =>
+        Avx512F.Add(acc, Avx512BW.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
+}

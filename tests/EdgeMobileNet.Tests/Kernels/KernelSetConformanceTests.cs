@@ -1,0 +1,93 @@
+using EdgeMobileNet.Kernels;
+using EdgeMobileNet.Kernels.Conformance;
+using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Quantization;
+using EdgeMobileNet.Kernels.Simd;
+using Xunit;
+
+namespace EdgeMobileNet.Tests.Kernels;
+
+/// <summary>Every supported optimized kernel set, every family, against the reference (via KernelConformance).</summary>
+public class KernelSetConformanceTests
+{
+    public static TheoryData<string, string> SetsAndFamilies()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var set in KernelRegistry.Supported.Where(s => s != KernelSet.Reference))
+            foreach (var (family, _) in KernelConformance.Families)
+                data.Add(set.Name, family);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SetsAndFamilies))]
+    public void FamilyMatchesReference(string setName, string family)
+    {
+        var set = KernelRegistry.Select(setName);
+        var check = KernelConformance.Families.Single(f => f.Family == family).Check;
+        var failures = check(set, 1234, 60);
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void PortableAndX64SetsAreRegisteredBestFirst()
+    {
+        var names = KernelRegistry.All.Select(e => e.Set.Name).ToList();
+        Assert.Equal(["avx512", "avx2", "dp", "advsimd", "vector128", "reference"], names);
+        Assert.Contains(KernelRegistry.Supported, s => s.Name == "vector128");
+        if (SimdKernelSets.Avx2Supported) Assert.Equal("avx2", KernelRegistry.Supported.First().Name == "avx512" ? "avx2" : KernelRegistry.Supported.First().Name);
+    }
+
+    [Fact]
+    public void UnsupportedSetIsRefused()
+    {
+        var unsupported = KernelRegistry.All.Where(e => !e.Supported).Select(e => e.Set.Name).ToList();
+        foreach (var name in unsupported) Assert.Throws<ArgumentException>(() => KernelRegistry.Select(name));
+        Assert.Throws<ArgumentException>(() => KernelRegistry.Select("no-such-isa"));
+    }
+
+    /// <summary>The harness must catch a kernel that is wrong by one unit in one channel, or wrong only on row ranges.</summary>
+    [Fact]
+    public void DeliberatelyBrokenKernelsFail()
+    {
+        var good = KernelRegistry.Select("vector128");
+        var offByOne = good with
+        {
+            Name = "broken-off-by-one",
+            Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> f, ReadOnlySpan<int> b) =>
+                new OffByOne(good.Qs8Conv2D(g, zp, p, f, b)),
+            F32DepthwiseConv2D = (in ConvGeometry g, ReadOnlySpan<float> f, ReadOnlySpan<float> b, float min, float max) =>
+                new IgnoresRowRange(good.F32DepthwiseConv2D(g, f, b, min, max)),
+        };
+        foreach (var (family, check) in KernelConformance.Families)
+        {
+            var failures = check(offByOne, 99, 30);
+            if (family is "qs8-conv2d-1x1" or "qs8-conv2d-3x3" or "qs8-conv2d-3x3-s2-first-layer"
+                or "f32-dwconv2d-3x3" or "f32-dwconv2d-3x3-s1-same" or "f32-dwconv2d-3x3-s2-same")
+                Assert.True(failures.Count > 0, $"{family}: a broken kernel passed");
+            else
+                Assert.True(failures.Count == 0, $"{family}: {string.Join("; ", failures)}");
+        }
+    }
+
+    private sealed class OffByOne(Qs8ConvolutionKernel inner) : Qs8ConvolutionKernel(inner.Geometry, "OffByOne")
+    {
+        public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
+        {
+            inner.Run(input, output, firstRow, rowCount);
+            int last = (firstRow + rowCount) * Geometry.OutW * Geometry.OutC - 1;
+            if (rowCount > 0 && last >= 0 && output[last] < 127) output[last]++;
+        }
+    }
+
+    private sealed class IgnoresRowRange(F32ConvolutionKernel inner) : F32ConvolutionKernel(inner.Geometry, "IgnoresRowRange")
+    {
+        public override bool SupportsRowRanges => inner.SupportsRowRanges;
+
+        public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount)
+        {
+            // Wrong: computes only the first rows of the range.
+            inner.Run(input, output, firstRow, firstRow == 0 && rowCount == Rows ? rowCount : Math.Max(rowCount - 1, 0));
+        }
+    }
+}
