@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeMobileNet.Graph.Runtime;
 using EdgeMobileNet.Edge.Frames;
 using EdgeMobileNet.Edge.Gpio;
 using EdgeMobileNet.Edge.Rules;
@@ -24,7 +25,11 @@ public sealed record RunReport(
 
 public sealed record RunResult(
     string EndReason, long Frames, long Dropped, long Corrupt, long Timeouts, long Reconnects, double Seconds,
-    long SteadyStateFrames, long InferenceThreadAllocatedBytes, long CaptureThreadAllocatedBytes, RunReport? Overall);
+    long SteadyStateFrames, long InferenceThreadAllocatedBytes, long CaptureThreadAllocatedBytes, RunReport? Overall)
+{
+    // Allocation figures are the fewest bytes any window of EdgeRunner.AllocationWindowFrames steady frames
+    // allocated on that thread (see AllocationMeter for why not one total).
+}
 
 /// <summary>
 /// The steady loop: a capture thread reads frames into a triple buffer (live sources: the newest frame
@@ -35,6 +40,9 @@ public sealed record RunResult(
 /// </summary>
 public sealed class EdgeRunner
 {
+    /// <summary>Frames per allocation-measuring window (see <see cref="RunResult"/>).</summary>
+    public const int AllocationWindowFrames = 10;
+
     private readonly Func<IFrameSource> _reopen;
     private readonly FrameClassifier _classifier;
     private readonly RuleStateMachine[] _rules;
@@ -49,7 +57,8 @@ public sealed class EdgeRunner
     private bool _fresh, _ended, _lost, _stopping;
     private long _lostEvents, _lostEventsSeen;
     private Exception? _captureFault;
-    private long _dropped, _corrupt, _timeouts, _reconnects, _captureAllocStart = -1, _captureAllocEnd;
+    private long _dropped, _corrupt, _timeouts, _reconnects;
+    private AllocationWindowTracker _captureAllocation;
     private readonly LatencyRecorder _capture = new(), _preprocess = new(), _inference = new(), _ruleStage = new(), _total = new();
     private readonly LatencyRecorder _allCapture = new(1 << 16), _allPre = new(1 << 16), _allInf = new(1 << 16), _allRules = new(1 << 16), _allTotal = new(1 << 16);
 
@@ -76,7 +85,8 @@ public sealed class EdgeRunner
         bool isFile = _source.IsFile;
         var captureThread = new Thread(() => CaptureLoop(isFile)) { IsBackground = true, Name = "edgemobilenet-capture" };
         var front = new FrameBuffer();
-        long frames = 0, steadyFrames = 0, allocStart = -1, allocEnd = 0;
+        long frames = 0;
+        var allocation = new AllocationWindowTracker(_options.AllocationWarmupFrames, AllocationWindowFrames);
         string reason = "end of input";
         double lastReport = 0;
         long framesAtReport = 0;
@@ -119,8 +129,7 @@ public sealed class EdgeRunner
                 Record(_ruleStage, _allRules, t2, t3);
                 Record(_total, _allTotal, t0, t3);
                 frames++;
-                if (frames == _options.AllocationWarmupFrames) allocStart = GC.GetAllocatedBytesForCurrentThread();
-                if (allocStart >= 0) { allocEnd = GC.GetAllocatedBytesForCurrentThread(); steadyFrames = frames - _options.AllocationWarmupFrames; }
+                allocation.Tick();
                 MaybeReport(wall, ref lastReport, ref framesAtReport, frames);
             }
         }
@@ -141,8 +150,8 @@ public sealed class EdgeRunner
         }
         var overall = new RunReport(wall.Elapsed.TotalSeconds, frames, frames / Math.Max(1e-9, wall.Elapsed.TotalSeconds),
             _dropped, _corrupt, _timeouts, _reconnects, P(_allCapture), P(_allPre), P(_allInf), P(_allRules), P(_allTotal));
-        return new RunResult(reason, frames, _dropped, _corrupt, _timeouts, _reconnects, wall.Elapsed.TotalSeconds, steadyFrames,
-            allocStart >= 0 ? allocEnd - allocStart : 0, _captureAllocStart >= 0 ? _captureAllocEnd - _captureAllocStart : 0, overall);
+        return new RunResult(reason, frames, _dropped, _corrupt, _timeouts, _reconnects, wall.Elapsed.TotalSeconds, allocation.MeasuredTicks,
+            Math.Max(0, allocation.FewestBytes), Math.Max(0, _captureAllocation.FewestBytes), overall);
     }
 
     private static (double, double) P(LatencyRecorder r)
@@ -210,7 +219,7 @@ public sealed class EdgeRunner
     private void CaptureLoop(bool lockstep)
     {
         var back = new FrameBuffer();
-        long captured = 0;
+        _captureAllocation = new AllocationWindowTracker(_options.AllocationWarmupFrames, AllocationWindowFrames);
         int backoff = 100;
         try
         {
@@ -253,9 +262,7 @@ public sealed class EdgeRunner
                 }
                 Record(_capture, _allCapture, t0, Stopwatch.GetTimestamp());
                 backoff = 100;
-                captured++;
-                if (captured == _options.AllocationWarmupFrames) _captureAllocStart = GC.GetAllocatedBytesForCurrentThread();
-                if (_captureAllocStart >= 0) _captureAllocEnd = GC.GetAllocatedBytesForCurrentThread();
+                _captureAllocation.Tick();
                 lock (_gate)
                 {
                     while (lockstep && _fresh && !_stopping) Monitor.Wait(_gate);

@@ -1,3 +1,4 @@
+using EdgeMobileNet.Graph.Runtime;
 using System.Diagnostics;
 using EdgeMobileNet.Edge.Frames;
 using EdgeMobileNet.Edge.Imaging;
@@ -134,10 +135,7 @@ public class PixelConversionTests(ITestOutputHelper output)
         var frame = Encode(PatternRgb(64, 48), 64, 48, PixelFormat.Yuyv, false);
         var pre = new FramePreprocessor(contract, input);
         var tensor = new sbyte[32 * 32 * 3];
-        pre.WriteInt8(frame, tensor);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) pre.WriteInt8(frame, tensor);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, AllocationMeter.SteadyStateBytes(() => pre.WriteInt8(frame, tensor), callsPerWindow: 20));
     }
 
     /// <summary>Reports YUYV 640x480 -> 224x224x3 int8 cost (not a pass/fail benchmark).</summary>

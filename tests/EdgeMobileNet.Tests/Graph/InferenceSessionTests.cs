@@ -28,11 +28,7 @@ public class InferenceSessionTests
     {
         using var session = InferenceSession.Create(Build(arch, int8));
         session.Run();
-        session.Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) session.Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, AllocationMeter.SteadyStateBytes(session.Run));
     }
 
     [Theory]

@@ -38,10 +38,7 @@ public class ThreadedSessionTests
         using var session = InferenceSession.Create(Build(arch, int8), new SessionOptions { Threads = 2, Isa = "vector128" });
         Assert.Equal(2, session.Threads);
         session.Run();
-        session.Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) session.Run();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, AllocationMeter.SteadyStateBytes(session.Run));
     }
 
     [Theory]
