@@ -53,11 +53,20 @@ COMMON=(-c Release -tl:off -nologo -warnaserror -p:ContinuousIntegrationBuild=tr
 run_logged "dotnet build (Release)" "$LOG_DIR/build.log" \
     dotnet build EdgeMobileNet.sln "${COMMON[@]}"
 
-# NativeAOT compiles x64 for the portable baseline (x86-64-v2): Avx2/Fma.IsSupported are then
-# constant false in the binary, whatever the CPU. EMN_X64_ISA=x86-64-v3 (or native) enables the
-# AVX2 kernels, and the binary then refuses to start on CPUs without them.
-X64_ISA=()
-if [[ -n "${EMN_X64_ISA:-}" ]]; then X64_ISA=(-p:IlcInstructionSet="$EMN_X64_ISA"); fi
+# NativeAOT fixes the x64 instruction set at compile time: for the portable baseline (x86-64-v2)
+# Avx2/Fma.IsSupported are constant false, whatever the CPU. So the x64 binary targets x86-64-v3
+# (AVX2, FMA: the avx2 kernel set) when the build machine has it, and refuses to start on a CPU
+# without it; EMN_X64_ISA=x86-64-v2 builds the portable one (vector128 kernels), and any other
+# IlcInstructionSet value (x86-64-v4, native) works too.
+if [[ -z "${EMN_X64_ISA:-}" ]]; then
+    if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && grep -qw bmi2 /proc/cpuinfo; then
+        EMN_X64_ISA=x86-64-v3
+    else
+        EMN_X64_ISA=x86-64-v2
+    fi
+fi
+X64_ISA=(-p:IlcInstructionSet="$EMN_X64_ISA")
+log "linux-x64 instruction set: $EMN_X64_ISA"
 
 run_logged "publish linux-x64 (NativeAOT)" "$LOG_DIR/publish-linux-x64.log" \
     dotnet publish src/EdgeMobileNet.Cli "${COMMON[@]}" -r linux-x64 "${X64_ISA[@]}" \

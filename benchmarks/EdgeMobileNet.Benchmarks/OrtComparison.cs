@@ -2,50 +2,90 @@ using System.Diagnostics;
 using System.Globalization;
 using EdgeMobileNet.Format.Io;
 using EdgeMobileNet.Format.Model;
-
+using EdgeMobileNet.Import.Onnx;
+using EdgeMobileNet.Zoo;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using EmnSession = EdgeMobileNet.Graph.Runtime.InferenceSession;
+using EmnOptions = EdgeMobileNet.Graph.Runtime.SessionOptions;
 
 namespace EdgeMobileNet.Benchmarks;
 
 /// <summary>
-/// `ort --model X.emn [--threads N] [--iterations N] [--isa NAME]`: median latency of EdgeMobileNet and of ONNX
-/// Runtime (CPU provider, all graph optimizations, intra-op threads = N) on the same model, exported with
-/// EdgeMobileNet.Import's OnnxExporter. If the export or ORT fails, ORT is reported unavailable with the reason.
+/// <c>ort [--models A,B] [--model X.emn] [--threads 1,N] [--iterations N] [--isa NAME]</c>: EdgeMobileNet against
+/// ONNX Runtime (CPU provider, all graph optimizations, intra-op threads = N) on the same models, exported with
+/// EdgeMobileNet.Import's OnnxExporter (int8 as QDQ). The two engines' runs alternate, so both see the same
+/// machine load; the table gives both medians and ORT's median over ours (above 1: we are faster).
 /// </summary>
 public static class OrtComparison
 {
+    private static readonly string[] DefaultModels =
+        ["v1-1.0-224-fp32", "v1-1.0-224-int8", "v1-0.25-128-fp32", "v1-0.25-128-int8", "v2-1.0-224-fp32", "v2-1.0-224-int8"];
+
     public static int Run(string[] args)
     {
-        string? model = null, isa = null;
-        int threads = Environment.ProcessorCount, iterations = 20, warmup = 3;
+        var models = new List<string>();
+        string? isa = null;
+        var threads = new List<int> { 1, Environment.ProcessorCount };
+        int iterations = 30, warmup = 5;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
-                case "--model": model = args[++i]; break;
-                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--models": models.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--model": models.Add(args[++i]); break;
+                case "--threads": threads = args[++i].Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Distinct().ToList(); break;
                 case "--iterations": iterations = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--isa": isa = args[++i]; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
-        if (model is null) { Console.Error.WriteLine("usage: ort --model X.emn [--threads N] [--iterations N] [--isa NAME]"); return 2; }
+        if (models.Count == 0) models.AddRange(DefaultModels);
 
-        using var file = EmnModelFile.Open(model);
-        using (var session = EdgeMobileNet.Graph.Runtime.InferenceSession.Create(file.Model, new EdgeMobileNet.Graph.Runtime.SessionOptions { Isa = isa, Threads = threads }))
+        Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; " +
+                          $"onnxruntime {OrtEnv.Instance().GetVersionString()}; {iterations} alternating iterations after {warmup} warm-up");
+        Console.WriteLine($"{"model",-20} {"threads",7} {"kernels",-10} {"ours ms",9} {"ORT ms",9} {"ORT/ours",9}");
+        foreach (string name in models)
         {
-            var random = new Random(42);
-            if (session.InputTensor(0).DataType == DataType.Float32)
-                foreach (ref float v in session.Input<float>(0)) v = (float)(random.NextDouble() * 2 - 1);
-            var ms = Measure(session.Run, warmup, iterations);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"edgemobilenet  {model}: kernels {session.Kernels.Name}, threads {session.Threads}, median {ms:F3} ms"));
+            ModelDefinition model;
+            try { model = Load(name); }
+            catch (Exception e) { Console.WriteLine($"{name,-20} cannot load: {e.Message}"); continue; }
+            foreach (int t in threads) Compare(name, model, t, isa, warmup, iterations);
         }
+        return 0;
+    }
 
+    /// <summary>A file path, or a generated zoo model named arch-alpha-resolution-dtype (e.g. v1-0.25-128-int8).</summary>
+    private static ModelDefinition Load(string name)
+    {
+        if (File.Exists(name)) return EmnReader.Read(File.ReadAllBytes(name), name);
+        string[] parts = name.Split('-');
+        if (parts.Length != 4) throw new ArgumentException("expected a file or arch-alpha-resolution-dtype");
+        float alpha = float.Parse(parts[1], CultureInfo.InvariantCulture);
+        int resolution = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        var f32 = parts[0] switch
+        {
+            "v1" => MobileNetV1.Build(alpha, resolution),
+            "v2" => MobileNetV2.Build(alpha, resolution),
+            _ => throw new ArgumentException($"unknown architecture {parts[0]}"),
+        };
+        return parts[3] == "int8" ? PostTrainingQuantizer.Quantize(f32, PostTrainingQuantizer.SyntheticCalibration(f32, 4, 7)) : f32;
+    }
+
+    private static void Compare(string name, ModelDefinition model, int threads, string? isa, int warmup, int iterations)
+    {
+        using var ours = EmnSession.Create(model, new EmnOptions { Isa = isa, Threads = threads });
+        var random = new Random(42);
+        if (ours.InputTensor(0).DataType == DataType.Float32)
+            foreach (ref float v in ours.Input<float>(0)) v = (float)(random.NextDouble() * 2 - 1);
+        else
+            foreach (ref sbyte v in ours.Input<sbyte>(0)) v = (sbyte)random.Next(-128, 128);
+
+        Microsoft.ML.OnnxRuntime.InferenceSession? ort = null;
+        List<NamedOnnxValue>? inputs = null;
+        string ortNote = "";
         try
         {
-            byte[] onnx = EdgeMobileNet.Import.Onnx.OnnxExporter.Export(file.Model);
             using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
             {
                 IntraOpNumThreads = threads,
@@ -53,38 +93,60 @@ public static class OrtComparison
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
                 ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             };
-            using var ort = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx, options);
-            var input = ort.InputMetadata.First();
-            var dims = input.Value.Dimensions.Select(d => d < 0 ? 1 : d).ToArray();
-            var inputs = new List<NamedOnnxValue>();
-            int count = dims.Aggregate(1, (a, b) => a * b);
-            var random = new Random(42);
-            if (input.Value.ElementType == typeof(sbyte))
-                inputs.Add(NamedOnnxValue.CreateFromTensor(input.Key, new DenseTensor<sbyte>(Enumerable.Range(0, count).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), dims)));
-            else
-                inputs.Add(NamedOnnxValue.CreateFromTensor(input.Key, new DenseTensor<float>(Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), dims)));
-            var ms = Measure(() => { using var r = ort.Run(inputs); }, warmup, iterations);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"onnxruntime    {model}: CPU provider {OrtEnv.Instance().GetVersionString()}, intra-op threads {threads}, median {ms:F3} ms"));
+            ort = new Microsoft.ML.OnnxRuntime.InferenceSession(OnnxExporter.Export(model), options);
+            inputs = OrtInputs(ort, random);
         }
         catch (Exception e)
         {
-            Console.WriteLine($"onnxruntime    {model}: unavailable ({e.GetType().Name}: {e.Message.Split('\n')[0]})");
+            ortNote = $"ORT unavailable ({e.GetType().Name}: {e.Message.Split('\n')[0]})";
+            ort?.Dispose();
+            ort = null;
         }
-        return 0;
-    }
 
-    private static double Measure(Action run, int warmup, int iterations)
-    {
-        for (int i = 0; i < warmup; i++) run();
-        var times = new double[iterations];
+        var oursTimes = new double[iterations];
+        var ortTimes = new double[iterations];
+        for (int i = 0; i < warmup; i++)
+        {
+            ours.Run();
+            if (ort is not null) { using var r = ort.Run(inputs!); }
+        }
         for (int i = 0; i < iterations; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            run();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            oursTimes[i] = Time(ours.Run);
+            if (ort is not null) ortTimes[i] = Time(() => { using var r = ort.Run(inputs!); });
         }
-        Array.Sort(times);
-        return times[iterations / 2];
+        double oursMs = Median(oursTimes);
+        string line = string.Create(CultureInfo.InvariantCulture, $"{name,-20} {ours.Threads,7} {ours.Kernels.Name,-10} {oursMs,9:F2}");
+        if (ort is null) Console.WriteLine($"{line} {ortNote}");
+        else
+        {
+            double ortMs = Median(ortTimes);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{line} {ortMs,9:F2} {ortMs / oursMs,9:F2}"));
+            ort.Dispose();
+        }
+    }
+
+    private static List<NamedOnnxValue> OrtInputs(Microsoft.ML.OnnxRuntime.InferenceSession ort, Random random)
+    {
+        var input = ort.InputMetadata.First();
+        var dims = input.Value.Dimensions.Select(d => d < 0 ? 1 : d).ToArray();
+        int count = dims.Aggregate(1, (a, b) => a * b);
+        return input.Value.ElementType == typeof(sbyte)
+            ? [NamedOnnxValue.CreateFromTensor(input.Key, new DenseTensor<sbyte>(Enumerable.Range(0, count).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), dims))]
+            : [NamedOnnxValue.CreateFromTensor(input.Key, new DenseTensor<float>(Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), dims))];
+    }
+
+    private static double Time(Action run)
+    {
+        long start = Stopwatch.GetTimestamp();
+        run();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
     }
 }

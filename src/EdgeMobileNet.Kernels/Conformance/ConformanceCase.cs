@@ -52,6 +52,18 @@ public sealed class ConformanceGenerator(int seed)
             1, 1, padTop, padLeft, 1);
     }
 
+    /// <summary>
+    /// A pointwise geometry (1x1, stride 1, no padding: the GEMM-shaped layers), with input depths below, at and
+    /// above 16-value groups and not multiples of any vector width.
+    /// </summary>
+    public ConvGeometry Pointwise()
+    {
+        int[] depths = [1, 3, 8, 15, 16, 17, 24, 31, 33, 47, 64, 65, 100, 129];
+        int inC = depths[_random.Next(depths.Length)];
+        int inH = _random.Next(1, 10), inW = _random.Next(1, 10);
+        return new ConvGeometry(_random.Next(1, 3), inH, inW, inC, inH, inW, Channels(), 1, 1, 1, 1, 1, 1, 0, 0, 1);
+    }
+
     public float[] Floats(int count, float scale = 1f)
     {
         var values = new float[count];

@@ -26,6 +26,8 @@ public static class KernelConformance
         SameStride1,
         /// <summary>3x3 stride 2 SAME over 3 input channels (MobileNet's first layer).</summary>
         FirstLayer,
+        /// <summary>1x1 stride 1 unpadded (pointwise layers, the GEMM kernels' shape).</summary>
+        Pointwise,
     }
 
     public static IReadOnlyList<(string Family, Func<KernelSet, int, int, List<string>> Check)> Families { get; } =
@@ -33,6 +35,7 @@ public static class KernelConformance
         ("f32-conv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, false, Shape.Random)),
         ("f32-conv2d-3x3-s2-first-layer", (k, seed, cases) => F32Convolution(k, seed, cases, 3, false, Shape.FirstLayer)),
         ("f32-conv2d-1x1", (k, seed, cases) => F32Convolution(k, seed, cases, 1, false, Shape.Random)),
+        ("f32-conv2d-1x1-pointwise", (k, seed, cases) => F32Convolution(k, seed, cases, 1, false, Shape.Pointwise)),
         ("f32-dwconv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.Random)),
         ("f32-dwconv2d-3x3-s1-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
         ("f32-dwconv2d-3x3-s2-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
@@ -40,6 +43,7 @@ public static class KernelConformance
         ("qs8-conv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.Random)),
         ("qs8-conv2d-3x3-s2-first-layer", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.FirstLayer)),
         ("qs8-conv2d-1x1", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Random)),
+        ("qs8-conv2d-1x1-pointwise", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise)),
         ("qs8-dwconv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.Random)),
         ("qs8-dwconv2d-3x3-s1-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
         ("qs8-dwconv2d-3x3-s2-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
@@ -51,6 +55,7 @@ public static class KernelConformance
         Shape.Random => gen.Convolution(kernel, depthwise ? gen.Random.Next(1, 3) : 0),
         Shape.SameStride2 => gen.Same(kernel, 2, 0, depthwise),
         Shape.SameStride1 => gen.Same(kernel, 1, 0, depthwise),
+        Shape.Pointwise => gen.Pointwise(),
         _ => gen.Same(kernel, 2, 3, depthwise),
     };
 

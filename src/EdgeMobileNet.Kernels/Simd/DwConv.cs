@@ -1,27 +1,56 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using EdgeMobileNet.Kernels.Dispatch;
 using EdgeMobileNet.Kernels.Quantization;
 
 namespace EdgeMobileNet.Kernels.Simd;
 
 /// <summary>
-/// fp32 depthwise convolution (depth multiplier 1, any kernel size, stride, dilation and padding): per output
-/// pixel, the window's valid taps are found once, then each vector of channels accumulates over them.
-/// Weights are packed [bias][taps][channels padded to the vector]; channels past the last full vector are done
-/// scalar. Bias and clamp fused.
+/// The indirection step both depthwise kernels share (XNNPACK's dwconv "indirection buffer", built per output
+/// pixel instead of once): the window's input pointers in tap order, with padding taps pointing at a row that
+/// contributes nothing (zeros for fp32, the input zero point for int8), so every pixel runs the same tap loop.
+/// </summary>
+internal static unsafe class DwWindow
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Fill(in ConvGeometry g, byte* input, int elementSize, byte* padding, int b, int oy, int ox, byte** taps)
+    {
+        int iy0 = oy * g.StrideH - g.PadTop, ix0 = ox * g.StrideW - g.PadLeft;
+        long rowBytes = (long)g.InW * g.InC * elementSize, pixelBytes = (long)g.InC * elementSize;
+        byte* image = input + (long)b * g.InH * rowBytes;
+        int t = 0;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int iy = iy0 + ky * g.DilationH;
+            bool rowInside = (uint)iy < (uint)g.InH;
+            byte* row = image + iy * rowBytes;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int ix = ix0 + kx * g.DilationW;
+                taps[t++] = rowInside && (uint)ix < (uint)g.InW ? row + ix * pixelBytes : padding;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// fp32 depthwise convolution (depth multiplier 1, any window, stride, dilation and padding). Per output pixel
+/// the window's tap pointers are gathered once (<see cref="DwWindow"/>); channels then go four vectors at a time
+/// (four independent accumulator chains hide the add latency), then one vector, then scalar. Weights are packed
+/// [bias][taps][channels padded to the vector]; the bias is added after the taps, in the reference's order, and
+/// the clamp is fused.
 /// </summary>
 public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     where TOps : struct, IF32Ops<TV>
     where TV : struct
 {
     private readonly float[] _packed;
+    private readonly float[] _zeros;
     private readonly int _padded, _taps;
     private readonly float _min, _max;
 
     public F32DwConv(in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float outputMin, float outputMax)
-        : base(g, $"F32DwConv{g.KernelH}x{g.KernelW}_{TOps.Isa}")
+        : base(g, $"F32DwConv{g.KernelH}x{g.KernelW}_{4 * TOps.Count}c_{TOps.Isa}")
     {
         if (g.DepthMultiplier != 1 || g.OutC != g.InC) throw new ArgumentException("depth multiplier must be 1");
         _taps = g.KernelH * g.KernelW;
@@ -34,6 +63,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
             _packed[c] = bias.IsEmpty ? 0f : bias[c];
             for (int t = 0; t < _taps; t++) _packed[(t + 1) * _padded + c] = filter[t * g.OutC + c];
         }
+        _zeros = GC.AllocateArray<float>(_padded, pinned: true);
         _min = outputMin;
         _max = outputMax;
     }
@@ -42,153 +72,191 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     {
         CheckRun(input.Length, output.Length, firstRow, rowCount);
         var g = Geometry;
-        int channels = g.OutC, vectorChannels = channels / TOps.Count * TOps.Count, padded = _padded;
-        TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max);
-        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
-        float* weights = bias + padded;
+        byte** taps = stackalloc byte*[_taps];
         fixed (float* inp = input)
         fixed (float* outp = output)
         {
+            byte* zeros = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
             for (int row = firstRow; row < firstRow + rowCount; row++)
             {
                 int b = row / g.OutH, oy = row - b * g.OutH;
-                int iy0 = oy * g.StrideH - g.PadTop;
-                int kyStart = 0, kyEnd = g.KernelH;
-                while (kyStart < kyEnd && iy0 + kyStart * g.DilationH < 0) kyStart++;
-                while (kyEnd > kyStart && iy0 + (kyEnd - 1) * g.DilationH >= g.InH) kyEnd--;
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
-                    int ix0 = ox * g.StrideW - g.PadLeft;
-                    int kxStart = 0, kxEnd = g.KernelW;
-                    while (kxStart < kxEnd && ix0 + kxStart * g.DilationW < 0) kxStart++;
-                    while (kxEnd > kxStart && ix0 + (kxEnd - 1) * g.DilationW >= g.InW) kxEnd--;
-                    float* o = outp + ((long)row * g.OutW + ox) * channels;
-                    float* inBase = inp + ((long)(b * g.InH + iy0) * g.InW + ix0) * channels;
-                    int c = 0;
-                    for (; c < vectorChannels; c += TOps.Count)
-                    {
-                        TV acc = TOps.Broadcast(0f);
-                        for (int ky = kyStart; ky < kyEnd; ky++)
-                        {
-                            float* inRow = inBase + (long)ky * g.DilationH * g.InW * channels + c;
-                            float* wRow = weights + ky * g.KernelW * padded + c;
-                            for (int kx = kxStart; kx < kxEnd; kx++)
-                                acc = TOps.MultiplyAdd(acc, TOps.Load(inRow + (long)kx * g.DilationW * channels), TOps.Load(wRow + kx * padded));
-                        }
-                        acc = TOps.MultiplyAdd(TOps.Load(bias + c), acc, TOps.Broadcast(1f)); // bias last, as the reference
-                        TOps.Store(o + c, TOps.Clamp(acc, min, max));
-                    }
-                    for (; c < channels; c++)
-                    {
-                        float acc = 0f;
-                        for (int ky = kyStart; ky < kyEnd; ky++)
-                        for (int kx = kxStart; kx < kxEnd; kx++)
-                            acc += inBase[((long)ky * g.DilationH * g.InW + kx * g.DilationW) * channels + c] * weights[(ky * g.KernelW + kx) * padded + c];
-                        acc += bias[c];
-                        o[c] = Math.Clamp(acc, _min, _max);
-                    }
+                    DwWindow.Fill(g, (byte*)inp, sizeof(float), zeros, b, oy, ox, taps);
+                    Pixel((float**)taps, outp + ((long)row * g.OutW + ox) * g.OutC);
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Pixel(float** taps, float* output)
+    {
+        int channels = Geometry.OutC, padded = _padded, tapCount = _taps, n = TOps.Count;
+        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        float* weights = bias + padded;
+        TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
+        int c = 0;
+        for (; c + 4 * n <= channels; c += 4 * n)
+        {
+            TV a0 = TOps.Broadcast(0f), a1 = a0, a2 = a0, a3 = a0;
+            float* w = weights + c;
+            for (int t = 0; t < tapCount; t++, w += padded)
+            {
+                float* x = taps[t] + c;
+                a0 = TOps.MultiplyAdd(a0, TOps.Load(x), TOps.Load(w));
+                a1 = TOps.MultiplyAdd(a1, TOps.Load(x + n), TOps.Load(w + n));
+                a2 = TOps.MultiplyAdd(a2, TOps.Load(x + 2 * n), TOps.Load(w + 2 * n));
+                a3 = TOps.MultiplyAdd(a3, TOps.Load(x + 3 * n), TOps.Load(w + 3 * n));
+            }
+            TOps.Store(output + c, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c), a0, one), min, max));
+            TOps.Store(output + c + n, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c + n), a1, one), min, max));
+            TOps.Store(output + c + 2 * n, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c + 2 * n), a2, one), min, max));
+            TOps.Store(output + c + 3 * n, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c + 3 * n), a3, one), min, max));
+        }
+        for (; c + n <= channels; c += n)
+        {
+            TV a = TOps.Broadcast(0f);
+            float* w = weights + c;
+            for (int t = 0; t < tapCount; t++, w += padded) a = TOps.MultiplyAdd(a, TOps.Load(taps[t] + c), TOps.Load(w));
+            TOps.Store(output + c, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c), a, one), min, max));
+        }
+        for (; c < channels; c++)
+        {
+            float a = 0f;
+            for (int t = 0; t < tapCount; t++) a += taps[t][c] * weights[t * padded + c];
+            output[c] = Math.Clamp(a + bias[c], _min, _max);
         }
     }
 }
 
 /// <summary>
-/// int8 depthwise convolution (depth multiplier 1, any window): 8 channels at a time, (input - zero point) widened
-/// to int16 and multiplied into int32 accumulators with int32 weights (Vector128 on every ISA); padding taps are
-/// skipped as in the reference; requantization through <see cref="Qs8Requantizer"/>.
+/// The int8 depthwise multiply-accumulate step of one ISA: <see cref="Channels"/> int8 inputs sign-extended to
+/// int16 and multiplied by int16 weights (an int8 x int8 product always fits int16, so it is exact), then the
+/// products' lower and upper halves widened into two int32 accumulators. Values, not refs, so the JIT keeps the
+/// accumulators in registers.
 /// </summary>
-public sealed unsafe class Qs8DwConv : Qs8ConvolutionKernel
+public unsafe interface IQs8DwOps<TAcc, TProduct> where TAcc : struct where TProduct : struct
 {
-    private readonly int[] _packed;
+    static abstract string Isa { get; }
+    static abstract int Channels { get; }
+    static abstract TAcc Load(int* p);
+    static abstract void Store(int* p, TAcc v);
+    static abstract TProduct Multiply(sbyte* input, short* weights);
+    static abstract TAcc AddLower(TAcc acc, TProduct product);
+    static abstract TAcc AddUpper(TAcc acc, TProduct product);
+    /// <summary>True where the output step may requantize eight channels at a time with AVX2.</summary>
+    static virtual bool WideRequantize => false;
+}
+
+/// <summary>
+/// int8 depthwise convolution (depth multiplier 1, any window). The input zero point is folded into the packed
+/// bias (bias - zp * sum of the channel's taps) and padding taps read a row filled with the zero point, so they
+/// add (zp - zp) * w = 0 just as the reference skips them; every pixel then runs the same tap loop
+/// (<see cref="DwWindow"/>). Weights are widened to int16 once at load, [taps][channels padded to the step].
+/// The last partial step gathers its channels into a zero-padded scratch so no load reads past a row.
+/// Requantization through <see cref="Qs8Requantizer"/> (bit-exact with the reference).
+/// </summary>
+public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKernel
+    where TOps : struct, IQs8DwOps<TAcc, TProduct>
+    where TAcc : struct
+    where TProduct : struct
+{
+    private readonly short[] _weights;
+    private readonly int[] _bias;
+    private readonly sbyte[] _padding;
     private readonly Qs8ChannelParams _requant;
-    private readonly int _padded, _inputZeroPoint;
+    private readonly int _padded, _taps;
 
     public Qs8DwConv(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
-        ReadOnlySpan<int> bias, string isa)
-        : base(g, $"Qs8DwConv{g.KernelH}x{g.KernelW}_{isa}")
+        ReadOnlySpan<int> bias)
+        : base(g, $"Qs8DwConv{g.KernelH}x{g.KernelW}_{TOps.Channels}c_{TOps.Isa}")
     {
         if (g.DepthMultiplier != 1 || g.OutC != g.InC) throw new ArgumentException("depth multiplier must be 1");
-        int taps = g.KernelH * g.KernelW;
-        if (filter.Length != (long)taps * g.OutC) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)taps * g.OutC}");
+        _taps = g.KernelH * g.KernelW;
+        if (filter.Length != (long)_taps * g.OutC) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)_taps * g.OutC}");
         if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
         if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
             throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
-        _padded = (g.OutC + 7) / 8 * 8;
-        _packed = GC.AllocateArray<int>((taps + 1) * _padded, pinned: true);
+        _padded = (g.OutC + TOps.Channels - 1) / TOps.Channels * TOps.Channels;
+        _weights = GC.AllocateArray<short>(_taps * _padded, pinned: true);
+        _bias = GC.AllocateArray<int>(_padded, pinned: true);
         for (int c = 0; c < g.OutC; c++)
         {
-            _packed[c] = bias.IsEmpty ? 0 : bias[c];
-            for (int t = 0; t < taps; t++) _packed[(t + 1) * _padded + c] = filter[t * g.OutC + c];
+            int sum = 0;
+            for (int t = 0; t < _taps; t++)
+            {
+                sbyte w = filter[t * g.OutC + c];
+                _weights[t * _padded + c] = w;
+                sum += w;
+            }
+            _bias[c] = unchecked((bias.IsEmpty ? 0 : bias[c]) - inputZeroPoint * sum);
         }
+        _padding = GC.AllocateArray<sbyte>(_padded, pinned: true);
+        _padding.AsSpan().Fill((sbyte)inputZeroPoint);
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _padded);
-        _inputZeroPoint = inputZeroPoint;
     }
 
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
     {
         CheckRun(input.Length, output.Length, firstRow, rowCount);
         var g = Geometry;
-        int channels = g.OutC, vectorChannels = channels / 8 * 8, padded = _padded;
-        int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
-        int* weights = bias + padded;
-        var zp = Vector128.Create((short)_inputZeroPoint);
-        int* acc = stackalloc int[8];
+        byte** taps = stackalloc byte*[_taps];
+        int* acc = stackalloc int[TOps.Channels];
+        sbyte* scratch = stackalloc sbyte[_taps * TOps.Channels];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
+            byte* padding = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
             for (int row = firstRow; row < firstRow + rowCount; row++)
             {
                 int b = row / g.OutH, oy = row - b * g.OutH;
-                int iy0 = oy * g.StrideH - g.PadTop;
-                int kyStart = 0, kyEnd = g.KernelH;
-                while (kyStart < kyEnd && iy0 + kyStart * g.DilationH < 0) kyStart++;
-                while (kyEnd > kyStart && iy0 + (kyEnd - 1) * g.DilationH >= g.InH) kyEnd--;
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
-                    int ix0 = ox * g.StrideW - g.PadLeft;
-                    int kxStart = 0, kxEnd = g.KernelW;
-                    while (kxStart < kxEnd && ix0 + kxStart * g.DilationW < 0) kxStart++;
-                    while (kxEnd > kxStart && ix0 + (kxEnd - 1) * g.DilationW >= g.InW) kxEnd--;
-                    sbyte* o = outp + ((long)row * g.OutW + ox) * channels;
-                    sbyte* inBase = inp + ((long)(b * g.InH + iy0) * g.InW + ix0) * channels;
-                    int c = 0;
-                    for (; c < vectorChannels; c += 8)
-                    {
-                        var lo = Vector128.Load(bias + c);
-                        var hi = Vector128.Load(bias + c + 4);
-                        for (int ky = kyStart; ky < kyEnd; ky++)
-                        {
-                            sbyte* inRow = inBase + (long)ky * g.DilationH * g.InW * channels + c;
-                            int* wRow = weights + ky * g.KernelW * padded + c;
-                            for (int kx = kxStart; kx < kxEnd; kx++)
-                            {
-                                var x = Vector128.WidenLower(Vector128.CreateScalar(Unsafe.ReadUnaligned<long>(inRow + (long)kx * g.DilationW * channels)).AsSByte()) - zp;
-                                var (xl, xh) = Vector128.Widen(x);
-                                lo += xl * Vector128.Load(wRow + kx * padded);
-                                hi += xh * Vector128.Load(wRow + kx * padded + 4);
-                            }
-                        }
-                        lo.Store(acc);
-                        hi.Store(acc + 4);
-                        Qs8Requantizer.Row(acc, o + c, 8, _requant, c);
-                    }
-                    if (c < channels)
-                    {
-                        int n = channels - c;
-                        for (int j = 0; j < n; j++)
-                        {
-                            int sum = bias[c + j];
-                            for (int ky = kyStart; ky < kyEnd; ky++)
-                            for (int kx = kxStart; kx < kxEnd; kx++)
-                                sum += (inBase[((long)ky * g.DilationH * g.InW + kx * g.DilationW) * channels + c + j] - _inputZeroPoint)
-                                    * weights[(ky * g.KernelW + kx) * padded + c + j];
-                            acc[j] = sum;
-                        }
-                        Qs8Requantizer.Row(acc, o + c, n, _requant, c);
-                    }
+                    DwWindow.Fill(g, (byte*)inp, 1, padding, b, oy, ox, taps);
+                    Pixel((sbyte**)taps, outp + ((long)row * g.OutW + ox) * g.OutC, acc, scratch);
                 }
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Pixel(sbyte** taps, sbyte* output, int* acc, sbyte* scratch)
+    {
+        int channels = Geometry.OutC, padded = _padded, tapCount = _taps, n = TOps.Channels, half = n / 2;
+        short* weights = (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights));
+        int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
+        int c = 0;
+        for (; c + n <= channels; c += n)
+        {
+            TAcc lower = TOps.Load(bias + c), upper = TOps.Load(bias + c + half);
+            short* w = weights + c;
+            for (int t = 0; t < tapCount; t++, w += padded)
+            {
+                var product = TOps.Multiply(taps[t] + c, w);
+                lower = TOps.AddLower(lower, product);
+                upper = TOps.AddUpper(upper, product);
+            }
+            TOps.Store(acc, lower);
+            TOps.Store(acc + half, upper);
+            Qs8Requantizer.Row(acc, output + c, n, _requant, c, TOps.WideRequantize);
+        }
+        if (c < channels)
+        {
+            int rest = channels - c;
+            new Span<sbyte>(scratch, tapCount * n).Clear();
+            for (int t = 0; t < tapCount; t++) Buffer.MemoryCopy(taps[t] + c, scratch + t * n, n, rest);
+            TAcc lower = TOps.Load(bias + c), upper = TOps.Load(bias + c + half);
+            short* w = weights + c;
+            for (int t = 0; t < tapCount; t++, w += padded)
+            {
+                var product = TOps.Multiply(scratch + t * n, w);
+                lower = TOps.AddLower(lower, product);
+                upper = TOps.AddUpper(upper, product);
+            }
+            TOps.Store(acc, lower);
+            TOps.Store(acc + half, upper);
+            Qs8Requantizer.Row(acc, output + c, rest, _requant, c, TOps.WideRequantize);
         }
     }
 }

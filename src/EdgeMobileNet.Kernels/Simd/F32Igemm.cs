@@ -5,7 +5,7 @@ using EdgeMobileNet.Kernels.Dispatch;
 namespace EdgeMobileNet.Kernels.Simd;
 
 /// <summary>
-/// fp32 convolution as an indirect GEMM (XNNPACK IGEMM): a 4-pixel x (2 vectors of channels) register tile
+/// fp32 convolution as an indirect GEMM (XNNPACK IGEMM): a 6-pixel x (2 vectors of channels) register tile
 /// accumulates over taps x input channels, reading each tap's input row through a pointer (or a zero row for
 /// padding), so 1x1 (pointwise), 3x3 stride 2 (first layer), any stride/dilation/padding, and fully connected
 /// (1x1 over batch pixels) share one micro-kernel. Weights are packed at load per block of 2 vectors of output
@@ -15,7 +15,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     where TOps : struct, IF32Ops<TV>
     where TV : struct
 {
-    private const int MR = 4;
+    private const int MR = 6;
     private readonly float[] _packed;
     private readonly float[] _zeros;
     private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
@@ -78,10 +78,14 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         int plane = g.OutH * g.OutW;
         // Per tile row: batch, first input row/column of its window.
         int b0 = 0, y0 = 0, x0 = 0, b1 = 0, y1 = 0, x1 = 0, b2 = 0, y2 = 0, x2 = 0, b3 = 0, y3 = 0, x3 = 0;
+        int b4 = 0, y4 = 0, x4 = 0, b5 = 0, y5 = 0, x5 = 0;
+        // Rows past the end repeat the last pixel (computed, never stored).
         Origin(p, plane, ref b0, ref y0, ref x0);
-        Origin(p + (rows > 1 ? 1 : 0), plane, ref b1, ref y1, ref x1);
-        Origin(p + (rows > 2 ? 2 : 0), plane, ref b2, ref y2, ref x2);
-        Origin(p + (rows > 3 ? 3 : 0), plane, ref b3, ref y3, ref x3);
+        Origin(p + Math.Min(1, rows - 1), plane, ref b1, ref y1, ref x1);
+        Origin(p + Math.Min(2, rows - 1), plane, ref b2, ref y2, ref x2);
+        Origin(p + Math.Min(3, rows - 1), plane, ref b3, ref y3, ref x3);
+        Origin(p + Math.Min(4, rows - 1), plane, ref b4, ref y4, ref x4);
+        Origin(p + Math.Min(5, rows - 1), plane, ref b5, ref y5, ref x5);
 
         float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
         float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
@@ -90,6 +94,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         TV bias0 = TOps.Load(w), bias1 = TOps.Load(w + count);
         TV acc00 = TOps.Broadcast(0f), acc01 = acc00;
         TV acc10 = acc00, acc11 = acc00, acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
+        TV acc40 = acc00, acc41 = acc00, acc50 = acc00, acc51 = acc00;
         w += nr;
 
         for (int ky = 0; ky < g.KernelH; ky++)
@@ -102,6 +107,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                 float* a1 = Row(input, zeros, b1, y1 + dy, x1 + dx);
                 float* a2 = Row(input, zeros, b2, y2 + dy, x2 + dx);
                 float* a3 = Row(input, zeros, b3, y3 + dy, x3 + dx);
+                float* a4 = Row(input, zeros, b4, y4 + dy, x4 + dx);
+                float* a5 = Row(input, zeros, b5, y5 + dy, x5 + dx);
                 for (int ic = 0; ic < inC; ic++)
                 {
                     TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
@@ -118,6 +125,12 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                     v = TOps.Broadcast(a3[ic]);
                     acc30 = TOps.MultiplyAdd(acc30, v, w0);
                     acc31 = TOps.MultiplyAdd(acc31, v, w1);
+                    v = TOps.Broadcast(a4[ic]);
+                    acc40 = TOps.MultiplyAdd(acc40, v, w0);
+                    acc41 = TOps.MultiplyAdd(acc41, v, w1);
+                    v = TOps.Broadcast(a5[ic]);
+                    acc50 = TOps.MultiplyAdd(acc50, v, w0);
+                    acc51 = TOps.MultiplyAdd(acc51, v, w1);
                 }
             }
         }
@@ -130,6 +143,10 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         acc21 = TOps.MultiplyAdd(bias1, acc21, TOps.Broadcast(1f));
         acc30 = TOps.MultiplyAdd(bias0, acc30, TOps.Broadcast(1f));
         acc31 = TOps.MultiplyAdd(bias1, acc31, TOps.Broadcast(1f));
+        acc40 = TOps.MultiplyAdd(bias0, acc40, TOps.Broadcast(1f));
+        acc41 = TOps.MultiplyAdd(bias1, acc41, TOps.Broadcast(1f));
+        acc50 = TOps.MultiplyAdd(bias0, acc50, TOps.Broadcast(1f));
+        acc51 = TOps.MultiplyAdd(bias1, acc51, TOps.Broadcast(1f));
         TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max);
         int oc0 = nb * nr;
         int valid = Math.Min(nr, g.OutC - oc0);
@@ -141,6 +158,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             if (rows > 1) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc10, min, max)); TOps.Store(o + count, TOps.Clamp(acc11, min, max)); }
             if (rows > 2) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc20, min, max)); TOps.Store(o + count, TOps.Clamp(acc21, min, max)); }
             if (rows > 3) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc30, min, max)); TOps.Store(o + count, TOps.Clamp(acc31, min, max)); }
+            if (rows > 4) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc40, min, max)); TOps.Store(o + count, TOps.Clamp(acc41, min, max)); }
+            if (rows > 5) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc50, min, max)); TOps.Store(o + count, TOps.Clamp(acc51, min, max)); }
             return;
         }
         TOps.Store(tile, TOps.Clamp(acc00, min, max));
@@ -151,6 +170,10 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         TOps.Store(tile + 2 * nr + count, TOps.Clamp(acc21, min, max));
         TOps.Store(tile + 3 * nr, TOps.Clamp(acc30, min, max));
         TOps.Store(tile + 3 * nr + count, TOps.Clamp(acc31, min, max));
+        TOps.Store(tile + 4 * nr, TOps.Clamp(acc40, min, max));
+        TOps.Store(tile + 4 * nr + count, TOps.Clamp(acc41, min, max));
+        TOps.Store(tile + 5 * nr, TOps.Clamp(acc50, min, max));
+        TOps.Store(tile + 5 * nr + count, TOps.Clamp(acc51, min, max));
         for (int m = 0; m < rows; m++)
         {
             float* o = output + (long)(p + m) * g.OutC + oc0;

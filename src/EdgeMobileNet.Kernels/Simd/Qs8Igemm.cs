@@ -196,7 +196,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         int oc0 = nb * nr;
         int valid = Math.Min(nr, g.OutC - oc0);
         for (int m = 0; m < rows; m++)
-            Qs8Requantizer.Row(tile + m * nr, output + (long)(p + m) * g.OutC + oc0, valid, _requant, oc0);
+            Qs8Requantizer.Row(tile + m * nr, output + (long)(p + m) * g.OutC + oc0, valid, _requant, oc0, TOps.WideRequantize);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,20 +17,38 @@ public sealed unsafe class Qs8ChannelParams
     private readonly int[] _data;
 
     public Qs8ChannelParams(Qs8OutputParams p, int channels, int paddedChannels)
+        : this(p, channels, paddedChannels, null)
+    {
+    }
+
+    /// <summary>
+    /// Entry e holds channel <paramref name="channelOfEntry"/>[e] (clamped to the last channel): for kernels whose
+    /// output step requantizes lanes in another order than consecutive channels.
+    /// </summary>
+    public Qs8ChannelParams(Qs8OutputParams p, int channels, ReadOnlySpan<int> channelOfEntry)
+        : this(p, channels, channelOfEntry.Length, channelOfEntry.ToArray())
+    {
+    }
+
+    private Qs8ChannelParams(Qs8OutputParams p, int channels, int paddedChannels, int[]? channelOfEntry)
     {
         paddedChannels = Math.Max((paddedChannels + 3) & ~3, 4);
         Padded = paddedChannels;
-        _data = GC.AllocateArray<int>(paddedChannels * 5, pinned: true);
+        _data = GC.AllocateArray<int>(paddedChannels * 6, pinned: true);
         for (int c = 0; c < paddedChannels; c++)
         {
-            int i = p.IsPerChannel ? Math.Min(c, channels - 1) : 0;
+            int channel = channelOfEntry is null ? c : channelOfEntry[Math.Min(c, channelOfEntry.Length - 1)];
+            int i = p.IsPerChannel ? Math.Min(channel, channels - 1) : 0;
             int shift = p.Shifts[i];
             if (shift < FixedPoint.MinShift || shift > FixedPoint.MaxShift)
                 throw new ArgumentException($"shift {shift} is not in [-31, 30]", nameof(p));
+            // QuantizeMultiplier gives 0 or [2^30, 2^31): never int.MinValue, so the wide path needs no saturation case.
+            if (p.Multipliers[i] < 0) throw new ArgumentException($"multiplier {p.Multipliers[i]} is negative", nameof(p));
             int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
             int mask = (int)((1L << right) - 1);
             _data[c] = p.Multipliers[i];
             _data[paddedChannels + c] = 1 << left;
+            _data[5 * paddedChannels + c] = left;
             _data[2 * paddedChannels + c] = right;
             _data[3 * paddedChannels + c] = mask;
             _data[4 * paddedChannels + c] = mask >> 1;
@@ -52,6 +70,7 @@ public sealed unsafe class Qs8ChannelParams
     public int* RightShift => Multiplier + 2 * Padded;
     public int* Mask => Multiplier + 3 * Padded;
     public int* HalfMask => Multiplier + 4 * Padded;
+    public int* LeftShift => Multiplier + 5 * Padded;
 }
 
 /// <summary>
@@ -60,14 +79,29 @@ public sealed unsafe class Qs8ChannelParams
 /// </summary>
 public static unsafe class Qs8Requantizer
 {
-    /// <summary>Requantizes acc[0..count) (channels c0..c0+count) into out[0..count).</summary>
+    /// <summary>
+    /// Requantizes acc[0..count) (channels c0..c0+count) into out[0..count); <paramref name="wide"/> (a constant
+    /// per kernel instantiation, true only in AVX2 kernel sets) does eight channels per step with AVX2.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Row(int* acc, sbyte* output, int count, Qs8ChannelParams p, int c0)
+    public static void Row(int* acc, sbyte* output, int count, Qs8ChannelParams p, int c0, bool wide = false)
     {
         var zp = Vector128.Create(p.ZeroPoint);
         var min = Vector128.Create(p.Min);
         var max = Vector128.Create(p.Max);
         int i = 0;
+        if (wide && Avx2.IsSupported)
+        {
+            var zp8 = Vector256.Create(p.ZeroPoint);
+            var min8 = Vector256.Create(p.Min);
+            var max8 = Vector256.Create(p.Max);
+            for (; i + 8 <= count; i += 8)
+            {
+                var r = Eight(Avx.LoadVector256(acc + i), p, c0 + i, zp8, min8, max8);
+                var words = Sse2.PackSignedSaturate(r.GetLower(), r.GetUpper()); // values are inside int8 already
+                Unsafe.WriteUnaligned(output + i, Sse2.PackSignedSaturate(words, words).AsInt64().ToScalar());
+            }
+        }
         for (; i + 4 <= count; i += 4)
         {
             var r = Four(Vector128.Load(acc + i), p, c0 + i, zp, min, max);
@@ -92,6 +126,24 @@ public static unsafe class Qs8Requantizer
         var threshold = Vector128.Load(p.HalfMask + c) - Vector128.ShiftRightArithmetic(h, 31);
         var r = shifted - Vector128.GreaterThan(remainder, threshold) + zp;
         return Vector128.Min(Vector128.Max(r, min), max);
+    }
+
+    /// <summary><see cref="Four"/> on eight lanes with AVX2 (multipliers are never int.MinValue, so no saturation case).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> Eight(Vector256<int> acc, Qs8ChannelParams p, int c, Vector256<int> zp,
+        Vector256<int> min, Vector256<int> max)
+    {
+        var x = Avx2.ShiftLeftLogicalVariable(acc, Avx.LoadVector256((uint*)p.LeftShift + c));
+        var m = Avx.LoadVector256(p.Multiplier + c);
+        var nudge = Vector256.Create(1L << 30);
+        var even = Avx2.Add(Avx2.Multiply(x, m), nudge); // lanes 0, 2, 4, 6 as int64
+        var odd = Avx2.Add(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()), nudge);
+        var h = Avx2.Blend(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), 0b1010_1010);
+        var shifted = Avx2.ShiftRightArithmeticVariable(h, Avx.LoadVector256((uint*)p.RightShift + c));
+        var remainder = Avx2.And(h, Avx.LoadVector256(p.Mask + c));
+        var threshold = Avx2.Subtract(Avx.LoadVector256(p.HalfMask + c), Avx2.ShiftRightArithmetic(h, 31));
+        var r = Avx2.Add(Avx2.Subtract(shifted, Avx2.CompareGreaterThan(remainder, threshold)), zp);
+        return Avx2.Min(Avx2.Max(r, min), max);
     }
 
     /// <summary>(a * b + 2^30) >> 31 per lane, int.MinValue * int.MinValue saturating to int.MaxValue.</summary>

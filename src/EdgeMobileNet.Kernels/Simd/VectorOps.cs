@@ -19,8 +19,9 @@ public unsafe interface IF32Ops<TV> where TV : struct
     static abstract TV Load(float* p);
     static abstract void Store(float* p, TV v);
     /// <summary>
-    /// acc + a * b, rounded twice (not fused), so that with the reference's summation order the fp32 kernels
-    /// give bit-identical results to <see cref="Reference.F32Reference"/> on every ISA.
+    /// acc + a * b: fused (one rounding) where the ISA has FMA (AVX2+FMA, AVX-512, AdvSimd), so those kernels agree
+    /// with the reference within rounding (KernelConformance.F32Tolerance) and with each other bit for bit when
+    /// they sum in the same order; the portable Vector128 step multiplies then adds, as the reference does.
     /// </summary>
     static abstract TV MultiplyAdd(TV acc, TV a, TV b);
     static abstract TV Clamp(TV v, TV min, TV max);
@@ -38,7 +39,7 @@ public readonly unsafe struct F32Vector128 : IF32Ops<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Clamp(Vector128<float> v, Vector128<float> min, Vector128<float> max) => Vector128.Min(Vector128.Max(v, min), max);
 }
 
-/// <summary>ARM64 AdvSimd: FMUL + FADD.</summary>
+/// <summary>ARM64 AdvSimd: FMLA.</summary>
 public readonly unsafe struct F32AdvSimd : IF32Ops<Vector128<float>>
 {
     public static string Isa => "AdvSimd";
@@ -46,11 +47,11 @@ public readonly unsafe struct F32AdvSimd : IF32Ops<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> acc, Vector128<float> a, Vector128<float> b) => AdvSimd.Add(acc, AdvSimd.Multiply(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> acc, Vector128<float> a, Vector128<float> b) => AdvSimd.FusedMultiplyAdd(acc, a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Clamp(Vector128<float> v, Vector128<float> min, Vector128<float> max) => AdvSimd.Min(AdvSimd.Max(v, min), max);
 }
 
-/// <summary>x64 AVX2: 8 floats (multiply then add, see <see cref="IF32Ops{TV}.MultiplyAdd"/>).</summary>
+/// <summary>x64 AVX2+FMA: 8 floats, VFMADD231PS.</summary>
 public readonly unsafe struct F32Avx2 : IF32Ops<Vector256<float>>
 {
     public static string Isa => "Avx2";
@@ -58,7 +59,7 @@ public readonly unsafe struct F32Avx2 : IF32Ops<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Avx.LoadVector256(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector256<float> v) => Avx.Store(p, v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> acc, Vector256<float> a, Vector256<float> b) => Avx.Add(acc, Avx.Multiply(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> acc, Vector256<float> a, Vector256<float> b) => Fma.MultiplyAdd(a, b, acc);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Clamp(Vector256<float> v, Vector256<float> min, Vector256<float> max) => Avx.Min(Avx.Max(v, min), max);
 }
 
@@ -70,7 +71,7 @@ public readonly unsafe struct F32Avx512 : IF32Ops<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> acc, Vector512<float> a, Vector512<float> b) => Avx512F.Add(acc, Avx512F.Multiply(a, b));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> acc, Vector512<float> a, Vector512<float> b) => Avx512F.FusedMultiplyAdd(a, b, acc);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Clamp(Vector512<float> v, Vector512<float> min, Vector512<float> max) => Avx512F.Min(Avx512F.Max(v, min), max);
 }
 
@@ -91,6 +92,9 @@ public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> wher
     static abstract TV Broadcast(int word);
     static abstract TV Dot(TV acc, TV inputWord, TV weightWords);
 
+    /// <summary>True where the output step may requantize eight channels at a time with AVX2.</summary>
+    static virtual bool WideRequantize => false;
+
     /// <summary>The broadcast words of two consecutive groups at p (2 * KGroup values).</summary>
     static virtual void BroadcastPair(sbyte* p, out TV first, out TV second)
     {
@@ -108,12 +112,15 @@ public static unsafe class Qs8Words
         ? (ushort)(short)p[0] | (p[1] << 16)
         : Unsafe.ReadUnaligned<int>(p);
 
+    /// <summary>The word for the first n (below kGroup) values at p, zeros after them; reads only those n bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int PartialWord(sbyte* p, int n, int kGroup)
     {
-        sbyte* tmp = stackalloc sbyte[4];
-        *(int*)tmp = 0;
-        for (int i = 0; i < n; i++) tmp[i] = p[i];
-        return Word(tmp, kGroup);
+        if (kGroup == 2) return (ushort)(short)p[0]; // n is 1
+        int word = (byte)p[0];
+        if (n > 1) word |= (byte)p[1] << 8;
+        if (n > 2) word |= (byte)p[2] << 16;
+        return word;
     }
 }
 
@@ -178,6 +185,7 @@ public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
 /// <summary>x64 AVX2 c2: VPMADDWD on 8 channels.</summary>
 public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
 {
+    public static bool WideRequantize => true;
     public static string Isa => "Avx2";
     public static int Count => 8;
     public static int KGroup => 2;
@@ -201,6 +209,7 @@ public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
 /// <summary>x64 AVX-512BW c2: VPMADDWD on 16 channels.</summary>
 public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int>>
 {
+    public static bool WideRequantize => true;
     public static string Isa => "Avx512";
     public static int Count => 16;
     public static int KGroup => 2;
@@ -210,4 +219,62 @@ public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<int> acc, Vector512<int> inputWord, Vector512<int> weightWords) =>
         Avx512F.Add(acc, Avx512BW.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
+}
+
+/// <summary>Portable Vector128 depthwise step: 8 channels, PMOVSXBW/SXTL + PMULLW/MUL + widening adds.</summary>
+public readonly unsafe struct Qs8DwVector128 : IQs8DwOps<Vector128<int>, Vector128<short>>
+{
+    public static string Isa => "Vector128";
+    public static int Channels => 8;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector128<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<short> Multiply(sbyte* input, short* weights) =>
+        Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(input)).AsSByte()) * Vector128.Load(weights);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> AddLower(Vector128<int> acc, Vector128<short> product) => acc + Vector128.WidenLower(product);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> AddUpper(Vector128<int> acc, Vector128<short> product) => acc + Vector128.WidenUpper(product);
+}
+
+/// <summary>ARM64 AdvSimd depthwise step: 8 channels, SXTL + MUL, then SADDW/SADDW2 (widening adds).</summary>
+public readonly unsafe struct Qs8DwAdvSimd : IQs8DwOps<Vector128<int>, Vector128<short>>
+{
+    public static string Isa => "AdvSimd";
+    public static int Channels => 8;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector128<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<short> Multiply(sbyte* input, short* weights) =>
+        AdvSimd.Multiply(AdvSimd.SignExtendWideningLower(Vector64.Load(input)), Vector128.Load(weights));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> AddLower(Vector128<int> acc, Vector128<short> product) => AdvSimd.AddWideningLower(acc, product.GetLower());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> AddUpper(Vector128<int> acc, Vector128<short> product) => AdvSimd.AddWideningUpper(acc, product);
+}
+
+/// <summary>x64 AVX2 depthwise step: 16 channels, VPMOVSXBW + VPMULLW, then VPMOVSXWD + VPADDD per half.</summary>
+public readonly unsafe struct Qs8DwAvx2 : IQs8DwOps<Vector256<int>, Vector256<short>>
+{
+    public static bool WideRequantize => true;
+    public static string Isa => "Avx2";
+    public static int Channels => 16;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Load(int* p) => Avx.LoadVector256(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector256<int> v) => Avx.Store(p, v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> Multiply(sbyte* input, short* weights) =>
+        Avx2.MultiplyLow(Avx2.ConvertToVector256Int16(input), Avx.LoadVector256(weights));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> AddLower(Vector256<int> acc, Vector256<short> product) => Avx2.Add(acc, Avx2.ConvertToVector256Int32(product.GetLower()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> AddUpper(Vector256<int> acc, Vector256<short> product) => Avx2.Add(acc, Avx2.ConvertToVector256Int32(product.GetUpper()));
+}
+
+/// <summary>x64 AVX-512BW depthwise step: 32 channels.</summary>
+public readonly unsafe struct Qs8DwAvx512 : IQs8DwOps<Vector512<int>, Vector512<short>>
+{
+    public static bool WideRequantize => true;
+    public static string Isa => "Avx512";
+    public static int Channels => 32;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Load(int* p) => Vector512.Load(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector512<int> v) => v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Multiply(sbyte* input, short* weights) =>
+        Avx512BW.MultiplyLow(Avx512BW.ConvertToVector512Int16(Vector256.Load(input)), Vector512.Load(weights));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> AddLower(Vector512<int> acc, Vector512<short> product) => Avx512F.Add(acc, Avx512F.ConvertToVector512Int32(product.GetLower()));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> AddUpper(Vector512<int> acc, Vector512<short> product) => Avx512F.Add(acc, Avx512F.ConvertToVector512Int32(product.GetUpper()));
 }

@@ -38,6 +38,25 @@ public class KernelSetConformanceTests
         if (SimdKernelSets.Avx2Supported) Assert.Equal("avx2", KernelRegistry.Supported.First().Name == "avx512" ? "avx2" : KernelRegistry.Supported.First().Name);
     }
 
+    /// <summary>The avx2 set's int8 dispatch: the c16 GEMM exactly for the pointwise/FC shapes it covers.</summary>
+    [Fact]
+    public void Avx2PicksTheC16GemmForPointwiseAndFullyConnectedOnly()
+    {
+        if (!SimdKernelSets.Avx2Supported) return; // nothing to dispatch on this CPU; the other sets are checked above
+        var set = KernelRegistry.Select("avx2");
+        var requant = Qs8OutputParams.FromScales(1.0, [0.001f], 1.0, 0, -128, 127);
+        string Conv(int kernel, int stride, int inC) =>
+            set.Qs8Conv2D(new ConvGeometry(1, 8, 8, inC, 8 / stride, 8 / stride, 8, kernel, kernel, stride, stride, 1, 1,
+                kernel / 2, kernel / 2), 0, requant, new sbyte[8 * kernel * kernel * inC], new int[8]).Name;
+        Assert.Equal("Qs8Gemm_2x4c16_Avx2", Conv(1, 1, 32));
+        Assert.Equal("Qs8Gemm_2x4c16_Avx2", Conv(1, 1, 17));
+        Assert.StartsWith("Qs8Igemm_", Conv(1, 1, 15));
+        Assert.StartsWith("Qs8Igemm_", Conv(3, 1, 32));
+        Assert.StartsWith("Qs8Igemm_", Conv(1, 2, 32));
+        Assert.Equal("Qs8Gemm_2x4c16_Avx2", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, new sbyte[640], new int[10]).Name);
+        Assert.StartsWith("Qs8Igemm_", set.Qs8FullyConnected(1, 8, 10, 0, 0, requant, new sbyte[80], new int[10]).Name);
+    }
+
     [Fact]
     public void UnsupportedSetIsRefused()
     {
@@ -62,7 +81,7 @@ public class KernelSetConformanceTests
         foreach (var (family, check) in KernelConformance.Families)
         {
             var failures = check(offByOne, 99, 30);
-            if (family is "qs8-conv2d-1x1" or "qs8-conv2d-3x3" or "qs8-conv2d-3x3-s2-first-layer"
+            if (family is "qs8-conv2d-1x1" or "qs8-conv2d-1x1-pointwise" or "qs8-conv2d-3x3" or "qs8-conv2d-3x3-s2-first-layer"
                 or "f32-dwconv2d-3x3" or "f32-dwconv2d-3x3-s1-same" or "f32-dwconv2d-3x3-s2-same")
                 Assert.True(failures.Count > 0, $"{family}: a broken kernel passed");
             else
