@@ -1,6 +1,7 @@
 using EdgeMobileNet.Format.Model;
 using EdgeMobileNet.Graph.Runtime;
 using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels;
 using EdgeMobileNet.Kernels.Quantization;
 
 namespace EdgeMobileNet.Graph.Operators;
@@ -35,28 +36,57 @@ public static class ConvolutionOperator
     }
 }
 
-/// <summary>Runs a prepared fp32 kernel over its rows, split over the pool when there is one.</summary>
+/// <summary>How a prepared kernel's work is shared out over the pool.</summary>
+internal static class WorkSplit
+{
+    /// <summary>
+    /// True to split by output-channel blocks: when the layer has fewer output pixels than output channels (its
+    /// weights outweigh its input, and every row range would stream all of them again) or too few rows to share.
+    /// </summary>
+    public static bool ByColumns(in ConvGeometry g, int columnBlocks, WorkerPool? pool)
+    {
+        if (pool is null || columnBlocks < 2 * pool.Threads) return false;
+        long pixels = (long)g.Batch * g.OutH * g.OutW;
+        return pixels < g.OutC || g.Batch * g.OutH < 2 * pool.Threads;
+    }
+}
+
+/// <summary>Runs a prepared fp32 kernel, split over the pool by rows or by output channels when there is one.</summary>
 internal sealed class F32RowOperator(OperatorDefinition def, int index, F32ConvolutionKernel kernel,
     TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
 {
+    private readonly bool _byColumns = WorkSplit.ByColumns(kernel.Geometry, kernel.ColumnBlocks, pool);
+
     public override void Run()
     {
-        if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
+        if (_byColumns) pool!.Run(this, kernel.ColumnBlocks);
+        else if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
         else kernel.Run(input.AsReadOnly<float>(), output.As<float>());
     }
 
-    public void RunRows(int first, int count) => kernel.Run(input.AsReadOnly<float>(), output.As<float>(), first, count);
+    public void RunRows(int first, int count)
+    {
+        if (_byColumns) kernel.RunColumns(input.AsReadOnly<float>(), output.As<float>(), first, count);
+        else kernel.Run(input.AsReadOnly<float>(), output.As<float>(), first, count);
+    }
 }
 
-/// <summary>Runs a prepared int8 kernel over its rows, split over the pool when there is one.</summary>
+/// <summary>Runs a prepared int8 kernel, split over the pool by rows or by output channels when there is one.</summary>
 internal sealed class Qs8RowOperator(OperatorDefinition def, int index, Qs8ConvolutionKernel kernel,
     TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
 {
+    private readonly bool _byColumns = WorkSplit.ByColumns(kernel.Geometry, kernel.ColumnBlocks, pool);
+
     public override void Run()
     {
-        if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
+        if (_byColumns) pool!.Run(this, kernel.ColumnBlocks);
+        else if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
         else kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>());
     }
 
-    public void RunRows(int first, int count) => kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>(), first, count);
+    public void RunRows(int first, int count)
+    {
+        if (_byColumns) kernel.RunColumns(input.AsReadOnly<sbyte>(), output.As<sbyte>(), first, count);
+        else kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>(), first, count);
+    }
 }

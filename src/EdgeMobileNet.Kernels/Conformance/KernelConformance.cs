@@ -1,4 +1,5 @@
 using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Quantization;
 using EdgeMobileNet.Kernels.Reference;
 
 namespace EdgeMobileNet.Kernels.Conformance;
@@ -7,7 +8,7 @@ namespace EdgeMobileNet.Kernels.Conformance;
 /// Checks a candidate <see cref="KernelSet"/> against the reference functions over generated cases:
 /// int8 must match bit for bit, fp32 within a relative tolerance (summation order may differ).
 /// Each case prepares the candidate's kernel once (as a session does at load), runs it over the whole output,
-/// and, when it supports row ranges, again split into uneven row ranges (as worker threads do).
+/// and, when it supports row ranges or output-channel ranges, again split into uneven ranges (as worker threads do).
 /// One entry per kernel family; each returns the failures it found (empty = conformant).
 /// Used by the xunit tests and by the binary's selftest (which runs where xunit cannot, under QEMU).
 /// </summary>
@@ -48,6 +49,7 @@ public static class KernelConformance
         ("qs8-dwconv2d-3x3-s1-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
         ("qs8-dwconv2d-3x3-s2-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("qs8-fully-connected", Qs8FullyConnected),
+        ("qs8-add", Qs8Add),
     ];
 
     private static ConvGeometry Geometry(ConformanceGenerator gen, int kernel, bool depthwise, Shape shape) => shape switch
@@ -140,16 +142,49 @@ public static class KernelConformance
         return failures;
     }
 
+    /// <summary>Element-wise int8 Add: lengths with every remainder mod 8, zero points and clamps at extremes.</summary>
+    public static List<string> Qs8Add(KernelSet candidate, int seed, int cases)
+    {
+        var gen = new ConformanceGenerator(seed);
+        var failures = new List<string>();
+        for (int i = 0; i < cases && failures.Count < 5; i++)
+        {
+            int n = i < 16 ? i + 1 : gen.Random.Next(1, 400);
+            double scale() => 0.005 + gen.Random.NextDouble() * 0.5;
+            int outputZeroPoint = gen.ZeroPoint();
+            var (min, max) = FixedPoint.ActivationRange((ActivationKind)gen.Random.Next(3), 0.05f, outputZeroPoint);
+            var p = Qs8AddParams.FromScales(scale(), gen.ZeroPoint(), scale(), gen.ZeroPoint(), scale(), outputZeroPoint, min, max);
+            var a = gen.Int8(n);
+            var b = gen.Int8(n);
+            var expected = new sbyte[n];
+            Qs8Reference.Add(p, a, b, expected);
+            var actual = new sbyte[n];
+            Array.Fill(actual, (sbyte)0x55);
+            candidate.Qs8Add(p, a, b, actual);
+            CompareExact(expected, actual, $"qs8-add n {n} {p}", failures);
+        }
+        return failures;
+    }
+
     private static void RunF32(F32ConvolutionKernel kernel, float[] input, float[] expected, string what,
         List<string> failures, Random random)
     {
         var actual = new float[expected.Length];
         Array.Fill(actual, float.NaN);
         kernel.Run(input, actual);
-        if (!CompareF32(expected, actual, what, failures) || !kernel.SupportsRowRanges || kernel.Rows < 2) return;
-        Array.Fill(actual, float.NaN);
-        foreach (var (first, count) in Split(kernel.Rows, random)) kernel.Run(input, actual, first, count);
-        CompareF32(expected, actual, what + " (row ranges)", failures);
+        if (!CompareF32(expected, actual, what, failures)) return;
+        if (kernel.SupportsRowRanges && kernel.Rows > 1)
+        {
+            Array.Fill(actual, float.NaN);
+            foreach (var (first, count) in Split(kernel.Rows, random)) kernel.Run(input, actual, first, count);
+            CompareF32(expected, actual, what + " (row ranges)", failures);
+        }
+        if (kernel.ColumnBlocks > 1)
+        {
+            Array.Fill(actual, float.NaN);
+            foreach (var (first, count) in Split(kernel.ColumnBlocks, random)) kernel.RunColumns(input, actual, first, count);
+            CompareF32(expected, actual, what + " (output-channel ranges)", failures);
+        }
     }
 
     private static void RunQs8(Qs8ConvolutionKernel kernel, sbyte[] input, sbyte[] expected, string what,
@@ -158,10 +193,19 @@ public static class KernelConformance
         var actual = new sbyte[expected.Length];
         Array.Fill(actual, (sbyte)0x55);
         kernel.Run(input, actual);
-        if (!CompareExact(expected, actual, what, failures) || !kernel.SupportsRowRanges || kernel.Rows < 2) return;
-        Array.Fill(actual, (sbyte)0x55);
-        foreach (var (first, count) in Split(kernel.Rows, random)) kernel.Run(input, actual, first, count);
-        CompareExact(expected, actual, what + " (row ranges)", failures);
+        if (!CompareExact(expected, actual, what, failures)) return;
+        if (kernel.SupportsRowRanges && kernel.Rows > 1)
+        {
+            Array.Fill(actual, (sbyte)0x55);
+            foreach (var (first, count) in Split(kernel.Rows, random)) kernel.Run(input, actual, first, count);
+            CompareExact(expected, actual, what + " (row ranges)", failures);
+        }
+        if (kernel.ColumnBlocks > 1)
+        {
+            Array.Fill(actual, (sbyte)0x55);
+            foreach (var (first, count) in Split(kernel.ColumnBlocks, random)) kernel.RunColumns(input, actual, first, count);
+            CompareExact(expected, actual, what + " (output-channel ranges)", failures);
+        }
     }
 
     /// <summary>Uneven row ranges covering [0, rows), in reverse order (as a racing worker might).</summary>

@@ -25,6 +25,24 @@ public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name
 
     public void Run(ReadOnlySpan<float> input, Span<float> output) => Run(input, output, 0, Rows);
 
+    /// <summary>
+    /// Blocks of output channels the kernel can also be split by (<see cref="RunColumns"/>), 0 when it cannot.
+    /// Splitting by channels shares the weights out between threads instead of streaming all of them per row
+    /// range: the better split for late layers, with few pixels and many channels.
+    /// </summary>
+    public virtual int ColumnBlocks => 0;
+
+    /// <summary>Computes every output pixel for output-channel blocks [firstBlock, firstBlock + blockCount).</summary>
+    public virtual void RunColumns(ReadOnlySpan<float> input, Span<float> output, int firstBlock, int blockCount) =>
+        throw new NotSupportedException($"{Name} cannot split by output channels");
+
+    protected void CheckColumns(int inputLength, int outputLength, int firstBlock, int blockCount)
+    {
+        CheckRun(inputLength, outputLength, 0, Rows);
+        if (firstBlock < 0 || blockCount < 0 || firstBlock + blockCount > ColumnBlocks)
+            throw new ArgumentOutOfRangeException(nameof(firstBlock), $"blocks [{firstBlock}, {firstBlock + blockCount}) outside [0, {ColumnBlocks})");
+    }
+
     protected void CheckRun(int inputLength, int outputLength, int firstRow, int rowCount)
     {
         var g = Geometry;
@@ -50,6 +68,24 @@ public abstract class Qs8ConvolutionKernel(in ConvGeometry geometry, string name
     public abstract void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount);
 
     public void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output) => Run(input, output, 0, Rows);
+
+    /// <summary>
+    /// Blocks of output channels the kernel can also be split by (<see cref="RunColumns"/>), 0 when it cannot.
+    /// Splitting by channels shares the weights out between threads instead of streaming all of them per row
+    /// range: the better split for late layers, with few pixels and many channels.
+    /// </summary>
+    public virtual int ColumnBlocks => 0;
+
+    /// <summary>Computes every output pixel for output-channel blocks [firstBlock, firstBlock + blockCount).</summary>
+    public virtual void RunColumns(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstBlock, int blockCount) =>
+        throw new NotSupportedException($"{Name} cannot split by output channels");
+
+    protected void CheckColumns(int inputLength, int outputLength, int firstBlock, int blockCount)
+    {
+        CheckRun(inputLength, outputLength, 0, Rows);
+        if (firstBlock < 0 || blockCount < 0 || firstBlock + blockCount > ColumnBlocks)
+            throw new ArgumentOutOfRangeException(nameof(firstBlock), $"blocks [{firstBlock}, {firstBlock + blockCount}) outside [0, {ColumnBlocks})");
+    }
 
     protected void CheckRun(int inputLength, int outputLength, int firstRow, int rowCount)
     {

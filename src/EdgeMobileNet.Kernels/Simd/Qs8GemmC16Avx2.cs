@@ -15,7 +15,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// that is 2 widenings for 8 VPMADDWD, against 8 broadcasts per 8 VPMADDWD in the c2 IGEMM.
 /// Weights are packed at load as int16, per block of 4 output channels: [K/16 x 4 x 16 int16] (bias separate),
 /// K padded with zero weights to 16; the input zero point is folded into the bias. A row's last partial group of
-/// 16 is copied into a zeroed scratch so no load reads past the input. Both pixels of a tile requantize as one
+/// 16 is read in place (the bytes after the row meet zero weights) except for the last pixels, whose read would
+/// pass the input's end: those go through a zeroed scratch. Both pixels of a tile requantize as one
 /// 8-lane vector (<see cref="Qs8Requantizer"/>, bit-exact with the reference).
 /// </summary>
 public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
@@ -67,28 +68,42 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
         _requant = new Qs8ChannelParams(outputParams, g.OutC, entries);
     }
 
+    public override int ColumnBlocks => _blocks;
+
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
     {
         CheckRun(input.Length, output.Length, firstRow, rowCount);
-        var g = Geometry;
-        int p0 = firstRow * g.OutW, p1 = (firstRow + rowCount) * g.OutW;
+        Compute(input, output, firstRow * Geometry.OutW, (firstRow + rowCount) * Geometry.OutW, 0, _blocks);
+    }
+
+    public override void RunColumns(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstBlock, int blockCount)
+    {
+        CheckColumns(input.Length, output.Length, firstBlock, blockCount);
+        Compute(input, output, 0, Rows * Geometry.OutW, firstBlock, firstBlock + blockCount);
+    }
+
+    /// <summary>Pixels [p0, p1) x channel blocks [nb0, nb1).</summary>
+    private void Compute(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
+    {
         // Pixels per chunk: their input rows stay in L2 while every channel block passes over them.
         int chunk = Math.Clamp(131072 / _k, MR, 1024) / MR * MR;
         sbyte* tails = stackalloc sbyte[MR * KC];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
+            // Pixels from here on are too close to the input's end to read a whole last group of 16 in place.
+            int direct = (int)Math.Clamp((input.Length - (KC - _tail) - (long)_k) / _k, 0, p1);
             for (int c0 = p0; c0 < p1; c0 += chunk)
             {
                 int c1 = Math.Min(c0 + chunk, p1);
-                for (int nb = 0; nb < _blocks; nb++) Block(inp, outp, c0, c1, nb, tails);
+                for (int nb = nb0; nb < nb1; nb++) Block(inp, outp, c0, c1, nb, tails, direct);
             }
         }
     }
 
     /// <summary>Output channels [nb * NR, nb * NR + NR) of pixels [p0, p1), MR pixels per tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Block(sbyte* input, sbyte* output, int p0, int p1, int nb, sbyte* tails)
+    private void Block(sbyte* input, sbyte* output, int p0, int p1, int nb, sbyte* tails, int direct)
     {
         int k = _k, outC = Geometry.OutC, fullGroups = _fullGroups, groups = fullGroups + (_tail > 0 ? 1 : 0);
         int oc0 = nb * NR, valid = Math.Min(NR, outC - oc0);
@@ -103,7 +118,8 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
             sbyte* a0 = input + (long)p * k;
             sbyte* a1 = pair ? a0 + k : a0;
             short* w = weights;
-            if (_tail > 0)
+            bool copyTail = _tail > 0 && p + 1 >= direct;
+            if (copyTail)
             {
                 // Before the loop: a call inside it would make the JIT keep the accumulators in memory.
                 Avx.Store(tails, Vector256<sbyte>.Zero);
@@ -114,7 +130,7 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
             // One loop body; the last partial group reads from the zeroed scratch.
             for (int gi = 0; gi < groups; gi++)
             {
-                if (gi == fullGroups)
+                if (gi == fullGroups && copyTail)
                 {
                     a0 = tails;
                     a1 = tails + KC;

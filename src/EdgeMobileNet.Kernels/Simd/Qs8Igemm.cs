@@ -73,11 +73,23 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
     }
 
+    public override int ColumnBlocks => _blocks;
+
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
     {
         CheckRun(input.Length, output.Length, firstRow, rowCount);
-        var g = Geometry;
-        int p0 = firstRow * g.OutW, p1 = (firstRow + rowCount) * g.OutW;
+        Compute(input, output, firstRow * Geometry.OutW, (firstRow + rowCount) * Geometry.OutW, 0, _blocks);
+    }
+
+    public override void RunColumns(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstBlock, int blockCount)
+    {
+        CheckColumns(input.Length, output.Length, firstBlock, blockCount);
+        Compute(input, output, 0, Rows * Geometry.OutW, firstBlock, firstBlock + blockCount);
+    }
+
+    /// <summary>Pixels [p0, p1) x channel blocks [nb0, nb1).</summary>
+    private void Compute(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
+    {
         int* tile = stackalloc int[MR * 64];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
@@ -85,7 +97,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
                 int c1 = Math.Min(c0 + _chunkPixels, p1);
-                for (int nb = 0; nb < _blocks; nb++)
+                for (int nb = nb0; nb < nb1; nb++)
                     for (int p = c0; p < c1; p += MR)
                         Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
             }

@@ -9,7 +9,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// <summary>
 /// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
-/// zero point) fall back to <see cref="ReferencePrepared"/>. Add, pooling and the global mean stay reference.
+/// zero point) fall back to <see cref="ReferencePrepared"/>. int8 Add is vectorized (<see cref="Qs8AddSimd"/>); fp32
+/// Add, pooling and the global mean stay reference.
 /// </summary>
 public static class SimdKernelSets
 {
@@ -64,6 +65,6 @@ public static class SimdKernelSets
                 : c16Pointwise && Qs8GemmC16Avx2.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth))
                     ? new Qs8GemmC16Avx2(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
                     : new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias),
-            reference.Qs8Add, reference.Qs8AveragePool2D, reference.Qs8GlobalAveragePool);
+            Qs8AddSimd.Add, reference.Qs8AveragePool2D, reference.Qs8GlobalAveragePool);
     }
 }
