@@ -78,7 +78,10 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                 int c1 = Math.Min(c0 + _chunkPixels, p1);
                 for (int nb = nb0; nb < nb1; nb++)
                     for (int p = c0; p < c1; p += MR)
-                        Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+                    {
+                        if (c1 - p == 1) SinglePixel(inp, outp, p, nb, tile);
+                        else Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+                    }
             }
         }
     }
@@ -191,6 +194,56 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             float* o = output + (long)(p + m) * g.OutC + oc0;
             for (int j = 0; j < valid; j++) o[j] = tile[m * nr + j];
         }
+    }
+
+    /// <summary>
+    /// One pixel alone (a fully connected layer at batch 1, or a last remainder pixel): the 6-row tile would compute
+    /// it six times, so this path keeps just its two vectors of channels, in four chains (even and odd input
+    /// channels) so the FMA latency is not exposed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SinglePixel(float* input, float* output, int p, int nb, float* tile)
+    {
+        var g = Geometry;
+        int b = 0, y = 0, x = 0;
+        Origin(p, g.OutH * g.OutW, ref b, ref y, ref x);
+        float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
+        float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
+        int count = TOps.Count, nr = _nr, inC = g.InC;
+        TV bias0 = TOps.Load(w), bias1 = TOps.Load(w + count);
+        TV even0 = TOps.Broadcast(0f), even1 = even0, odd0 = even0, odd1 = even0;
+        w += nr;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                float* a = Row(input, zeros, b, y + ky * g.DilationH, x + kx * g.DilationW);
+                int ic = 0;
+                for (; ic + 2 <= inC; ic += 2, w += 2 * nr)
+                {
+                    TV v = TOps.Broadcast(a[ic]), u = TOps.Broadcast(a[ic + 1]);
+                    even0 = TOps.MultiplyAdd(even0, v, TOps.Load(w));
+                    even1 = TOps.MultiplyAdd(even1, v, TOps.Load(w + count));
+                    odd0 = TOps.MultiplyAdd(odd0, u, TOps.Load(w + nr));
+                    odd1 = TOps.MultiplyAdd(odd1, u, TOps.Load(w + nr + count));
+                }
+                if (ic < inC)
+                {
+                    TV v = TOps.Broadcast(a[ic]);
+                    even0 = TOps.MultiplyAdd(even0, v, TOps.Load(w));
+                    even1 = TOps.MultiplyAdd(even1, v, TOps.Load(w + count));
+                    w += nr;
+                }
+            }
+        }
+        TV one = TOps.Broadcast(1f), min = TOps.Broadcast(_min), max = TOps.Broadcast(_max);
+        TV acc0 = TOps.MultiplyAdd(bias0, TOps.MultiplyAdd(even0, odd0, one), one);
+        TV acc1 = TOps.MultiplyAdd(bias1, TOps.MultiplyAdd(even1, odd1, one), one);
+        TOps.Store(tile, TOps.Clamp(acc0, min, max));
+        TOps.Store(tile + count, TOps.Clamp(acc1, min, max));
+        int oc0 = nb * nr, valid = Math.Min(nr, g.OutC - oc0);
+        float* o = output + (long)p * g.OutC + oc0;
+        for (int j = 0; j < valid; j++) o[j] = tile[j];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -16,7 +16,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// Weights are packed at load as int16, per block of 4 output channels: [K/16 x 4 x 16 int16] (bias separate),
 /// K padded with zero weights to 16; the input zero point is folded into the bias. A row's last partial group of
 /// 16 is read in place (the bytes after the row meet zero weights) except for the last pixels, whose read would
-/// pass the input's end: those go through a zeroed scratch. Both pixels of a tile requantize as one
+/// pass the input's end: their rows are copied into zero-padded scratch first. Both pixels of a tile requantize as one
 /// 8-lane vector (<see cref="Qs8Requantizer"/>, bit-exact with the reference).
 /// </summary>
 public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
@@ -26,14 +26,15 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
     private readonly int[] _bias;
     // Entries [nb * 8, nb * 8 + 8) = block nb's 4 channels twice: both tile rows requantize as one AVX2 vector.
     private readonly Qs8ChannelParams _requant;
-    private readonly int _k, _fullGroups, _tail, _blocks, _blockStride;
+    private readonly int _k, _groups, _tail, _blocks, _blockStride;
+    private const int MaxDepth = 8192;
 
     public static bool IsSupported => Avx2.IsSupported;
 
-    /// <summary>Pointwise shapes this kernel computes: 1x1, stride 1, no padding, at least 16 input channels.</summary>
+    /// <summary>Pointwise shapes this kernel computes: 1x1, stride 1, no padding, 16 to 8192 input channels.</summary>
     public static bool Covers(in ConvGeometry g) =>
         g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
-        g.InH == g.OutH && g.InW == g.OutW && g.DepthMultiplier == 1 && g.InC >= KC;
+        g.InH == g.OutH && g.InW == g.OutW && g.DepthMultiplier == 1 && g.InC >= KC && g.InC <= MaxDepth;
 
     public Qs8GemmC16Avx2(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)
@@ -45,9 +46,9 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
         if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
         if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
             throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
-        _fullGroups = _k / KC;
-        _tail = _k - _fullGroups * KC;
-        int groups = (_k + KC - 1) / KC;
+        _groups = (_k + KC - 1) / KC;
+        _tail = _k % KC;
+        int groups = _groups;
         _blocks = (g.OutC + NR - 1) / NR;
         _blockStride = groups * NR * KC;
         _weights = GC.AllocateArray<short>(_blocks * _blockStride, pinned: true);
@@ -87,7 +88,8 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
     {
         // Pixels per chunk: their input rows stay in L2 while every channel block passes over them.
         int chunk = Math.Clamp(131072 / _k, MR, 1024) / MR * MR;
-        sbyte* tails = stackalloc sbyte[MR * KC];
+        int paddedK = _groups * KC;
+        sbyte* rows = stackalloc sbyte[MR * paddedK]; // bounded: Covers() limits the input depth
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
@@ -96,16 +98,16 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
             for (int c0 = p0; c0 < p1; c0 += chunk)
             {
                 int c1 = Math.Min(c0 + chunk, p1);
-                for (int nb = nb0; nb < nb1; nb++) Block(inp, outp, c0, c1, nb, tails, direct);
+                for (int nb = nb0; nb < nb1; nb++) Block(inp, outp, c0, c1, nb, rows, direct);
             }
         }
     }
 
     /// <summary>Output channels [nb * NR, nb * NR + NR) of pixels [p0, p1), MR pixels per tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Block(sbyte* input, sbyte* output, int p0, int p1, int nb, sbyte* tails, int direct)
+    private void Block(sbyte* input, sbyte* output, int p0, int p1, int nb, sbyte* rows, int direct)
     {
-        int k = _k, outC = Geometry.OutC, fullGroups = _fullGroups, groups = fullGroups + (_tail > 0 ? 1 : 0);
+        int k = _k, outC = Geometry.OutC, groups = _groups;
         int oc0 = nb * NR, valid = Math.Min(NR, outC - oc0);
         short* weights = (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights)) + (long)nb * _blockStride;
         var bias = Sse2.LoadVector128((int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)) + oc0);
@@ -118,23 +120,18 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
             sbyte* a0 = input + (long)p * k;
             sbyte* a1 = pair ? a0 + k : a0;
             short* w = weights;
-            bool copyTail = _tail > 0 && p + 1 >= direct;
-            if (copyTail)
+            if (_tail > 0 && p + 1 >= direct)
             {
-                // Before the loop: a call inside it would make the JIT keep the accumulators in memory.
-                Avx.Store(tails, Vector256<sbyte>.Zero);
-                Buffer.MemoryCopy(a0 + fullGroups * KC, tails, KC, _tail);
-                Buffer.MemoryCopy(a1 + fullGroups * KC, tails + KC, KC, _tail);
+                // The last pixels: whole rows copied into zero-padded scratch, so no read passes the input's end.
+                new Span<sbyte>(rows, MR * _groups * KC).Clear();
+                Buffer.MemoryCopy(a0, rows, _groups * KC, k);
+                Buffer.MemoryCopy(a1, rows + _groups * KC, _groups * KC, k);
+                a0 = rows;
+                a1 = rows + _groups * KC;
             }
             Vector256<int> c00 = Vector256<int>.Zero, c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-            // One loop body; the last partial group reads from the zeroed scratch.
             for (int gi = 0; gi < groups; gi++)
             {
-                if (gi == fullGroups && copyTail)
-                {
-                    a0 = tails;
-                    a1 = tails + KC;
-                }
                 var x0 = Avx2.ConvertToVector256Int16(a0);
                 var x1 = Avx2.ConvertToVector256Int16(a1);
                 var w0 = Avx.LoadVector256(w);
