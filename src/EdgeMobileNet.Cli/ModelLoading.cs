@@ -22,12 +22,12 @@ public sealed class LoadedModel : IDisposable
         return EmnModelFile.Open(path);
     }
 
-    public static LoadedModel Open(string path, string? isa)
+    public static LoadedModel Open(string path, string? isa, int threads = 1)
     {
         var file = OpenFile(path);
         try
         {
-            var session = InferenceSession.Create(file.Model, new SessionOptions { Isa = isa, SourceName = path });
+            var session = InferenceSession.Create(file.Model, new SessionOptions { Isa = isa, SourceName = path, Threads = threads });
             return new LoadedModel(file, session);
         }
         catch

@@ -13,18 +13,16 @@ public static class BenchCommand
     public static Command Create(CliContext cli)
     {
         var model = new Option<string>("--model", "-m") { Description = "The .emn model file", Required = true };
-        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first", DefaultValueFactory = _ => 3 };
         var iterations = new Option<int>("--iterations", "-n") { Description = "Timed runs", DefaultValueFactory = _ => 20 };
         var perLayer = new Option<bool>("--per-layer") { Description = "Also time every operator (median over iterations)" };
         var command = new Command("bench", "Measure inference latency: min/median/p90/max and Mult-Adds per second")
         {
-            model, threads, warmup, iterations, perLayer, ClassifyCommand.IsaOption,
+            model, ClassifyCommand.ThreadsOption, warmup, iterations, perLayer, ClassifyCommand.IsaOption,
         };
         command.SetAction(parse =>
         {
-            int t = parse.GetValue(threads), w = parse.GetValue(warmup), n = parse.GetValue(iterations);
-            if (t < 1) throw new UsageException($"--threads {t} must be at least 1");
+            int t = ClassifyCommand.Threads(parse), w = parse.GetValue(warmup), n = parse.GetValue(iterations);
             if (w < 0) throw new UsageException($"--warmup {w} must not be negative");
             if (n < 1) throw new UsageException($"--iterations {n} must be at least 1");
             string path = parse.GetValue(model)!;

@@ -14,6 +14,21 @@ public static class ClassifyCommand
         DefaultValueFactory = _ => "auto",
     };
 
+    /// <summary>Threads that compute an inference, shared by classify, infer, bench and run.</summary>
+    public static readonly Option<int> ThreadsOption = new("--threads", "-t")
+    {
+        Description = "Threads per inference (default: all cores)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    /// <summary>The --threads value, checked.</summary>
+    public static int Threads(ParseResult parse)
+    {
+        int t = parse.GetValue(ThreadsOption);
+        if (t < 1) throw new UsageException($"--threads {t} must be at least 1");
+        return t;
+    }
+
     public static Command Create(CliContext cli)
     {
         var model = new Option<string>("--model", "-m") { Description = "The .emn model file", Required = true };
@@ -23,13 +38,13 @@ public static class ClassifyCommand
         var images = new Argument<string[]>("images") { Description = "JPEG, PNG or BMP files", Arity = ArgumentArity.OneOrMore };
         var command = new Command("classify", "Classify images and print the top-k classes with scores")
         {
-            model, labels, labelOffset, top, IsaOption, images,
+            model, labels, labelOffset, top, IsaOption, ThreadsOption, images,
         };
         command.SetAction(parse =>
         {
             int k = parse.GetValue(top);
             if (k < 1) throw new UsageException($"--top {k} must be at least 1");
-            using var loaded = LoadedModel.Open(parse.GetValue(model)!, parse.GetValue(IsaOption));
+            using var loaded = LoadedModel.Open(parse.GetValue(model)!, parse.GetValue(IsaOption), Threads(parse));
             var classifier = new ImageClassifier(loaded.Session);
             var definition = loaded.File.Model;
             Func<int, string?> labelOf = definition.LabelOf;

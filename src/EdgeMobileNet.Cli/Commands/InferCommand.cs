@@ -16,12 +16,12 @@ public static class InferCommand
         var outputRaw = new Option<string>("--output-raw") { Description = "Where to write the raw bytes of the output tensor", Required = true };
         var command = new Command("infer", "Run the model on one raw input tensor and write the raw output tensor")
         {
-            model, inputRaw, outputRaw, ClassifyCommand.IsaOption,
+            model, inputRaw, outputRaw, ClassifyCommand.IsaOption, ClassifyCommand.ThreadsOption,
         };
         command.SetAction(parse =>
         {
             string inputPath = parse.GetValue(inputRaw)!;
-            using var loaded = LoadedModel.Open(parse.GetValue(model)!, parse.GetValue(ClassifyCommand.IsaOption));
+            using var loaded = LoadedModel.Open(parse.GetValue(model)!, parse.GetValue(ClassifyCommand.IsaOption), ClassifyCommand.Threads(parse));
             var session = loaded.Session;
             if (session.InputCount != 1) throw new BadInputException($"the model has {session.InputCount} inputs; infer feeds exactly one");
             var input = session.InputTensor(0);

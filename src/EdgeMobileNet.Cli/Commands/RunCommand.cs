@@ -27,7 +27,7 @@ public static class RunCommand
         var duration = new Option<double?>("--duration") { Description = "Stop after S seconds" };
         var command = new Command("run", "Run the edge loop: capture, preprocess, infer, apply rules, drive GPIO lines")
         {
-            config, gpio, maxFrames, duration, ClassifyCommand.IsaOption,
+            config, gpio, maxFrames, duration, ClassifyCommand.IsaOption, ClassifyCommand.ThreadsOption,
         };
         command.SetAction(parse =>
         {
@@ -39,12 +39,13 @@ public static class RunCommand
             double? seconds = parse.GetValue(duration);
             if (seconds is not null && !(seconds > 0)) throw new UsageException($"--duration {seconds} must be positive");
             string? isa = parse.GetValue(ClassifyCommand.IsaOption);
-            return Execute(cli, configPath, backendOverride, frames, seconds, isa == "auto" ? null : isa);
+            return Execute(cli, configPath, backendOverride, frames, seconds, isa == "auto" ? null : isa, ClassifyCommand.Threads(parse));
         });
         return command;
     }
 
-    public static int Execute(CliContext cli, string configPath, string? backendOverride, long? maxFrames, double? seconds, string? isa)
+    public static int Execute(CliContext cli, string configPath, string? backendOverride, long? maxFrames, double? seconds, string? isa,
+        int threads = 1)
     {
         RunSettings settings;
         try
@@ -61,7 +62,7 @@ public static class RunCommand
 
         using var logger = CreateLogger(settings.Logging, cli);
         string backendName = backendOverride ?? settings.GpioBackend;
-        using var loaded = LoadedModel.Open(settings.ModelPath, isa ?? settings.Isa);
+        using var loaded = LoadedModel.Open(settings.ModelPath, isa ?? settings.Isa, threads);
         var classifier = new FrameClassifier(loaded.Session, settings.Resize, settings.Scores);
 
         IFrameSource source = OpenSource(settings.Source);

@@ -53,16 +53,32 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
         _blockStride = groups * NR * KC;
         _weights = GC.AllocateArray<short>(_blocks * _blockStride, pinned: true);
         _bias = GC.AllocateArray<int>(_blocks * NR, pinned: true);
-        for (int oc = 0; oc < g.OutC; oc++)
+        // Packing at load is on the start-up path: one widening copy per group of 16, not per weight.
+        fixed (sbyte* source = filter)
+        fixed (short* packed = _weights)
         {
-            int nb = oc / NR, j = oc % NR, sum = 0;
-            for (int k = 0; k < _k; k++)
+            for (int oc = 0; oc < g.OutC; oc++)
             {
-                sbyte w = filter[oc * _k + k];
-                _weights[nb * _blockStride + (k / KC * NR + j) * KC + k % KC] = w;
-                sum += w;
+                sbyte* row = source + (long)oc * _k;
+                short* column = packed + (long)(oc / NR) * _blockStride + oc % NR * KC;
+                var sums = Vector128<int>.Zero;
+                int full = _k / KC;
+                for (int gi = 0; gi < full; gi++)
+                {
+                    var (lo, hi) = Vector128.Widen(Vector128.Load(row + gi * KC));
+                    lo.Store(column + gi * NR * KC);
+                    hi.Store(column + gi * NR * KC + 8);
+                    var (l0, l1) = Vector128.Widen(lo + hi);
+                    sums += l0 + l1;
+                }
+                int sum = Vector128.Sum(sums);
+                for (int k = full * KC; k < _k; k++)
+                {
+                    column[full * NR * KC + k - full * KC] = row[k];
+                    sum += row[k];
+                }
+                _bias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
             }
-            _bias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
         }
         var entries = new int[_blocks * MR * NR];
         for (int e = 0; e < entries.Length; e++) entries[e] = e / (MR * NR) * NR + e % NR;
