@@ -23,7 +23,7 @@ public static class ConvolutionOperator
             var (min, max) = b.F32ActivationRange();
             var factory = depthwise ? b.Kernels.F32DepthwiseConv2D : b.Kernels.F32Conv2D;
             var kernel = factory(g, b.Input(1).AsReadOnly<float>(), bias.AsReadOnly<float>(), min, max);
-            return new F32RowOperator(b.Op, b.Index, kernel, b.Input(0), b.Output(0), b.Pool);
+            return new KernelOperator<float>(b.Op, b.Index, kernel, b.Input(0), b.Output(0), b.Pool);
         }
         var input = b.InputTensor(0).Quantization!;
         var filter = b.InputTensor(1).Quantization!;
@@ -32,7 +32,7 @@ public static class ConvolutionOperator
         var requant = Qs8OutputParams.FromScales(input.Scale, filter.Scales, output.Scale, output.ZeroPoint, qmin, qmax);
         var qfactory = depthwise ? b.Kernels.Qs8DepthwiseConv2D : b.Kernels.Qs8Conv2D;
         var qkernel = qfactory(g, input.ZeroPoint, requant, b.Input(1).AsReadOnly<sbyte>(), bias.AsReadOnly<int>());
-        return new Qs8RowOperator(b.Op, b.Index, qkernel, b.Input(0), b.Output(0), b.Pool);
+        return new KernelOperator<sbyte>(b.Op, b.Index, qkernel, b.Input(0), b.Output(0), b.Pool);
     }
 }
 
@@ -51,9 +51,10 @@ internal static class WorkSplit
     }
 }
 
-/// <summary>Runs a prepared fp32 kernel, split over the pool by rows or by output channels when there is one.</summary>
-internal sealed class F32RowOperator(OperatorDefinition def, int index, F32ConvolutionKernel kernel,
+/// <summary>Runs a prepared kernel, split over the pool by rows or by output channels when there is one.</summary>
+internal sealed class KernelOperator<T>(OperatorDefinition def, int index, ConvolutionKernel<T> kernel,
     TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
+    where T : unmanaged
 {
     private readonly bool _byColumns = WorkSplit.ByColumns(kernel.Geometry, kernel.ColumnBlocks, pool);
 
@@ -61,32 +62,12 @@ internal sealed class F32RowOperator(OperatorDefinition def, int index, F32Convo
     {
         if (_byColumns) pool!.Run(this, kernel.ColumnBlocks);
         else if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
-        else kernel.Run(input.AsReadOnly<float>(), output.As<float>());
+        else kernel.Run(input.AsReadOnly<T>(), output.As<T>());
     }
 
     public void RunRows(int first, int count)
     {
-        if (_byColumns) kernel.RunColumns(input.AsReadOnly<float>(), output.As<float>(), first, count);
-        else kernel.Run(input.AsReadOnly<float>(), output.As<float>(), first, count);
-    }
-}
-
-/// <summary>Runs a prepared int8 kernel, split over the pool by rows or by output channels when there is one.</summary>
-internal sealed class Qs8RowOperator(OperatorDefinition def, int index, Qs8ConvolutionKernel kernel,
-    TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
-{
-    private readonly bool _byColumns = WorkSplit.ByColumns(kernel.Geometry, kernel.ColumnBlocks, pool);
-
-    public override void Run()
-    {
-        if (_byColumns) pool!.Run(this, kernel.ColumnBlocks);
-        else if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
-        else kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>());
-    }
-
-    public void RunRows(int first, int count)
-    {
-        if (_byColumns) kernel.RunColumns(input.AsReadOnly<sbyte>(), output.As<sbyte>(), first, count);
-        else kernel.Run(input.AsReadOnly<sbyte>(), output.As<sbyte>(), first, count);
+        if (_byColumns) kernel.RunColumns(input.AsReadOnly<T>(), output.As<T>(), first, count);
+        else kernel.Run(input.AsReadOnly<T>(), output.As<T>(), first, count);
     }
 }

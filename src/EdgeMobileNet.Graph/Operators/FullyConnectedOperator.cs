@@ -17,7 +17,7 @@ public static class FullyConnectedOperator
             var (min, max) = b.F32ActivationRange();
             var kernel = b.Kernels.F32FullyConnected(batch, inputDepth, outputDepth, b.Input(1).AsReadOnly<float>(),
                 bias.AsReadOnly<float>(), min, max);
-            return new F32RowOperator(b.Op, b.Index, kernel, b.Input(0), b.Output(0), b.Pool);
+            return new KernelOperator<float>(b.Op, b.Index, kernel, b.Input(0), b.Output(0), b.Pool);
         }
         var input = b.InputTensor(0).Quantization!;
         var filter = b.InputTensor(1).Quantization!;
@@ -26,6 +26,6 @@ public static class FullyConnectedOperator
         var requant = Qs8OutputParams.FromScales(input.Scale, filter.Scales, output.Scale, output.ZeroPoint, qmin, qmax);
         var qkernel = b.Kernels.Qs8FullyConnected(batch, inputDepth, outputDepth, input.ZeroPoint, filter.ZeroPoint,
             requant, b.Input(1).AsReadOnly<sbyte>(), bias.AsReadOnly<int>());
-        return new Qs8RowOperator(b.Op, b.Index, qkernel, b.Input(0), b.Output(0), b.Pool);
+        return new KernelOperator<sbyte>(b.Op, b.Index, qkernel, b.Input(0), b.Output(0), b.Pool);
     }
 }

@@ -3,16 +3,17 @@ using EdgeMobileNet.Kernels.Quantization;
 namespace EdgeMobileNet.Kernels.Dispatch;
 
 /// <summary>
-/// A convolution-like fp32 kernel prepared once at model load: weights packed for its micro-kernel,
-/// bias and clamp fused. <see cref="Run(ReadOnlySpan{float}, Span{float}, int, int)"/> computes output rows
-/// [firstRow, firstRow + rowCount) of the flattened (batch * OutH) rows, so threads can split a layer by rows.
-/// Run allocates nothing and may be called concurrently on disjoint row ranges.
+/// A convolution-like kernel prepared once at model load: weights packed for its micro-kernel, bias and
+/// clamp (fp32) or input zero point and requantization (int8) fused. <see cref="Run(ReadOnlySpan{T}, Span{T}, int, int)"/>
+/// computes output rows [firstRow, firstRow + rowCount) of the flattened (batch * OutH) rows, so threads can split
+/// a layer by rows; GEMM-shaped kernels can also split by output-channel blocks (<see cref="RunColumns"/>).
+/// Run allocates nothing and may be called concurrently on disjoint ranges.
 /// </summary>
-public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name)
+public abstract class ConvolutionKernel<T>(in ConvGeometry geometry, string name) where T : unmanaged
 {
     public ConvGeometry Geometry { get; } = geometry;
 
-    /// <summary>XNNPACK-style name: what (algorithm and tile) and where (ISA), e.g. F32Igemm_4x16_Avx2.</summary>
+    /// <summary>XNNPACK-style name: what (algorithm and tile) and where (ISA), e.g. F32Igemm_6x16_Avx2.</summary>
     public string Name { get; } = name;
 
     /// <summary>Rows a caller may split: Batch * OutH.</summary>
@@ -21,9 +22,9 @@ public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name
     /// <summary>False for kernels that can only compute the whole output at once (the reference wrappers).</summary>
     public virtual bool SupportsRowRanges => true;
 
-    public abstract void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount);
+    public abstract void Run(ReadOnlySpan<T> input, Span<T> output, int firstRow, int rowCount);
 
-    public void Run(ReadOnlySpan<float> input, Span<float> output) => Run(input, output, 0, Rows);
+    public void Run(ReadOnlySpan<T> input, Span<T> output) => Run(input, output, 0, Rows);
 
     /// <summary>
     /// Blocks of output channels the kernel can also be split by (<see cref="RunColumns"/>), 0 when it cannot.
@@ -33,14 +34,24 @@ public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name
     public virtual int ColumnBlocks => 0;
 
     /// <summary>Computes every output pixel for output-channel blocks [firstBlock, firstBlock + blockCount).</summary>
-    public virtual void RunColumns(ReadOnlySpan<float> input, Span<float> output, int firstBlock, int blockCount) =>
-        throw new NotSupportedException($"{Name} cannot split by output channels");
-
-    protected void CheckColumns(int inputLength, int outputLength, int firstBlock, int blockCount)
+    public void RunColumns(ReadOnlySpan<T> input, Span<T> output, int firstBlock, int blockCount)
     {
-        CheckRun(inputLength, outputLength, 0, Rows);
+        if (ColumnBlocks == 0) throw new NotSupportedException($"{Name} cannot split by output channels");
+        CheckRun(input.Length, output.Length, 0, Rows);
         if (firstBlock < 0 || blockCount < 0 || firstBlock + blockCount > ColumnBlocks)
             throw new ArgumentOutOfRangeException(nameof(firstBlock), $"blocks [{firstBlock}, {firstBlock + blockCount}) outside [0, {ColumnBlocks})");
+        ComputeBlocks(input, output, 0, Rows * Geometry.OutW, firstBlock, firstBlock + blockCount);
+    }
+
+    /// <summary>For kernels with <see cref="ColumnBlocks"/>: output pixels [p0, p1) x output-channel blocks [nb0, nb1).</summary>
+    protected virtual void ComputeBlocks(ReadOnlySpan<T> input, Span<T> output, int p0, int p1, int nb0, int nb1) =>
+        throw new NotSupportedException($"{Name} cannot split by output channels");
+
+    /// <summary><see cref="Run(ReadOnlySpan{T}, Span{T}, int, int)"/> of a kernel with <see cref="ColumnBlocks"/>: the rows' pixels x every block.</summary>
+    protected void RunRowsAsBlocks(ReadOnlySpan<T> input, Span<T> output, int firstRow, int rowCount)
+    {
+        CheckRun(input.Length, output.Length, firstRow, rowCount);
+        ComputeBlocks(input, output, firstRow * Geometry.OutW, (firstRow + rowCount) * Geometry.OutW, 0, ColumnBlocks);
     }
 
     protected void CheckRun(int inputLength, int outputLength, int firstRow, int rowCount)
@@ -57,49 +68,11 @@ public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name
     }
 }
 
-/// <summary>The int8 counterpart of <see cref="F32ConvolutionKernel"/>: bias, input zero point and requantization fused.</summary>
-public abstract class Qs8ConvolutionKernel(in ConvGeometry geometry, string name)
-{
-    public ConvGeometry Geometry { get; } = geometry;
-    public string Name { get; } = name;
-    public int Rows => Geometry.Batch * Geometry.OutH;
-    public virtual bool SupportsRowRanges => true;
+/// <summary>An fp32 <see cref="ConvolutionKernel{T}"/>: bias and clamp fused.</summary>
+public abstract class F32ConvolutionKernel(in ConvGeometry geometry, string name) : ConvolutionKernel<float>(geometry, name);
 
-    public abstract void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount);
-
-    public void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output) => Run(input, output, 0, Rows);
-
-    /// <summary>
-    /// Blocks of output channels the kernel can also be split by (<see cref="RunColumns"/>), 0 when it cannot.
-    /// Splitting by channels shares the weights out between threads instead of streaming all of them per row
-    /// range: the better split for late layers, with few pixels and many channels.
-    /// </summary>
-    public virtual int ColumnBlocks => 0;
-
-    /// <summary>Computes every output pixel for output-channel blocks [firstBlock, firstBlock + blockCount).</summary>
-    public virtual void RunColumns(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstBlock, int blockCount) =>
-        throw new NotSupportedException($"{Name} cannot split by output channels");
-
-    protected void CheckColumns(int inputLength, int outputLength, int firstBlock, int blockCount)
-    {
-        CheckRun(inputLength, outputLength, 0, Rows);
-        if (firstBlock < 0 || blockCount < 0 || firstBlock + blockCount > ColumnBlocks)
-            throw new ArgumentOutOfRangeException(nameof(firstBlock), $"blocks [{firstBlock}, {firstBlock + blockCount}) outside [0, {ColumnBlocks})");
-    }
-
-    protected void CheckRun(int inputLength, int outputLength, int firstRow, int rowCount)
-    {
-        var g = Geometry;
-        if (inputLength != (long)g.Batch * g.InH * g.InW * g.InC)
-            throw new ArgumentException($"input has {inputLength} elements, {Name} expects {(long)g.Batch * g.InH * g.InW * g.InC}");
-        if (outputLength != (long)g.Batch * g.OutH * g.OutW * g.OutC)
-            throw new ArgumentException($"output has {outputLength} elements, {Name} expects {(long)g.Batch * g.OutH * g.OutW * g.OutC}");
-        if (firstRow < 0 || rowCount < 0 || firstRow + rowCount > Rows)
-            throw new ArgumentOutOfRangeException(nameof(firstRow), $"rows [{firstRow}, {firstRow + rowCount}) outside [0, {Rows})");
-        if (!SupportsRowRanges && (firstRow != 0 || rowCount != Rows))
-            throw new ArgumentException($"{Name} computes whole outputs only");
-    }
-}
+/// <summary>An int8 <see cref="ConvolutionKernel{T}"/>: bias, input zero point and requantization fused.</summary>
+public abstract class Qs8ConvolutionKernel(in ConvGeometry geometry, string name) : ConvolutionKernel<sbyte>(geometry, name);
 
 /// <summary>Packs an fp32 Conv2D (filter [OutC, KH, KW, InC]) or DepthwiseConv2D (filter [1, KH, KW, OutC]).</summary>
 public delegate F32ConvolutionKernel F32ConvolutionFactory(in ConvGeometry g, ReadOnlySpan<float> filter,

@@ -54,20 +54,10 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
 
     public override int ColumnBlocks => _blocks;
 
-    public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount)
-    {
-        CheckRun(input.Length, output.Length, firstRow, rowCount);
-        Compute(input, output, firstRow * Geometry.OutW, (firstRow + rowCount) * Geometry.OutW, 0, _blocks);
-    }
+    public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount) =>
+        RunRowsAsBlocks(input, output, firstRow, rowCount);
 
-    public override void RunColumns(ReadOnlySpan<float> input, Span<float> output, int firstBlock, int blockCount)
-    {
-        CheckColumns(input.Length, output.Length, firstBlock, blockCount);
-        Compute(input, output, 0, Rows * Geometry.OutW, firstBlock, firstBlock + blockCount);
-    }
-
-    /// <summary>Pixels [p0, p1) x channel blocks [nb0, nb1).</summary>
-    private void Compute(ReadOnlySpan<float> input, Span<float> output, int p0, int p1, int nb0, int nb1)
+    protected override void ComputeBlocks(ReadOnlySpan<float> input, Span<float> output, int p0, int p1, int nb0, int nb1)
     {
         float* tile = stackalloc float[MR * 64];
         fixed (float* inp = input)

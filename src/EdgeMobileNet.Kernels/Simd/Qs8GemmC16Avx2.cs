@@ -87,20 +87,10 @@ public sealed unsafe class Qs8GemmC16Avx2 : Qs8ConvolutionKernel
 
     public override int ColumnBlocks => _blocks;
 
-    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
-    {
-        CheckRun(input.Length, output.Length, firstRow, rowCount);
-        Compute(input, output, firstRow * Geometry.OutW, (firstRow + rowCount) * Geometry.OutW, 0, _blocks);
-    }
+    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
+        RunRowsAsBlocks(input, output, firstRow, rowCount);
 
-    public override void RunColumns(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstBlock, int blockCount)
-    {
-        CheckColumns(input.Length, output.Length, firstBlock, blockCount);
-        Compute(input, output, 0, Rows * Geometry.OutW, firstBlock, firstBlock + blockCount);
-    }
-
-    /// <summary>Pixels [p0, p1) x channel blocks [nb0, nb1).</summary>
-    private void Compute(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
+    protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
     {
         // Pixels per chunk: their input rows stay in L2 while every channel block passes over them.
         int chunk = Math.Clamp(131072 / _k, MR, 1024) / MR * MR;
