@@ -39,6 +39,12 @@ public static class ConvolutionOperator
 /// <summary>How a prepared kernel's work is shared out over the pool.</summary>
 internal static class WorkSplit
 {
+    /// <summary>The pool, or null for a layer too small to share (<see cref="SessionOptions.MinParallelMultAdds"/>).</summary>
+    public static WorkerPool? PoolFor(in ConvGeometry g, bool depthwise, WorkerPool? pool) =>
+        pool is not null &&
+        (long)g.Batch * g.OutH * g.OutW * g.OutC * g.KernelH * g.KernelW * (depthwise ? 1 : g.InC) >= pool.MinParallelMultAdds
+            ? pool : null;
+
     /// <summary>
     /// True to split by output-channel blocks: when the layer has fewer output pixels than output channels (its
     /// weights outweigh its input, and every row range would stream all of them again) or too few rows to share.
@@ -56,12 +62,14 @@ internal sealed class KernelOperator<T>(OperatorDefinition def, int index, Convo
     TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
     where T : unmanaged
 {
+    private readonly WorkerPool? _pool = WorkSplit.PoolFor(kernel.Geometry, def.Type == OperatorType.DepthwiseConv2D, pool);
     private readonly bool _byColumns = WorkSplit.ByColumns(kernel.Geometry, kernel.ColumnBlocks, pool);
 
     public override void Run()
     {
-        if (_byColumns) pool!.Run(this, kernel.ColumnBlocks);
-        else if (pool is not null && kernel.SupportsRowRanges && kernel.Rows > 1) pool.Run(this, kernel.Rows);
+        if (_pool is null) kernel.Run(input.AsReadOnly<T>(), output.As<T>());
+        else if (_byColumns) _pool.Run(this, kernel.ColumnBlocks);
+        else if (kernel.SupportsRowRanges && kernel.Rows > 1) _pool.Run(this, kernel.Rows);
         else kernel.Run(input.AsReadOnly<T>(), output.As<T>());
     }
 

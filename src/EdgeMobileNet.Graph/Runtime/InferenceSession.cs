@@ -57,7 +57,7 @@ public sealed unsafe class InferenceSession : IDisposable
                 }
             }
 
-            if (options.Threads > 1 && Kernels != KernelSet.Reference) _pool = new WorkerPool(options.Threads);
+            if (options.Threads > 1 && Kernels != KernelSet.Reference) _pool = new WorkerPool(options.Threads, options.MinParallelMultAdds);
             _operators = new PreparedOperator[model.Operators.Count];
             for (int i = 0; i < _operators.Length; i++)
                 _operators[i] = OperatorFactory.Create(new OperatorBinding(model, model.Operators[i], i, Kernels, t => _buffers[t], _pool));

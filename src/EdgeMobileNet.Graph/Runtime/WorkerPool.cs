@@ -23,10 +23,12 @@ public sealed class WorkerPool : IDisposable
     private volatile bool _stopping;
     private Exception? _failure;
 
-    public WorkerPool(int threads)
+    public WorkerPool(int threads, long minParallelMultAdds = 0)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "must be at least 1");
+        ArgumentOutOfRangeException.ThrowIfNegative(minParallelMultAdds);
         Threads = threads;
+        MinParallelMultAdds = minParallelMultAdds;
         // ManualResetEventSlim creates its lock object the first time a Wait has to block: make that happen
         // here, so a later Run never allocates.
         _done.Wait(1);
@@ -43,6 +45,9 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>Threads that compute, including the caller.</summary>
     public int Threads { get; }
+
+    /// <summary>Operators smaller than this (in Mult-Adds) do not use the pool.</summary>
+    public long MinParallelMultAdds { get; }
 
     /// <summary>Runs <paramref name="work"/> over [0, rows) on every thread; returns when all rows are done.</summary>
     public void Run(IRowWork work, int rows)

@@ -35,7 +35,7 @@ public class ThreadedSessionTests
     [MemberData(nameof(Models))]
     public void TwoThreadsAllocateNothing(string arch, bool int8)
     {
-        using var session = InferenceSession.Create(Build(arch, int8), new SessionOptions { Threads = 2, Isa = "vector128" });
+        using var session = InferenceSession.Create(Build(arch, int8), new SessionOptions { Threads = 2, Isa = "vector128", MinParallelMultAdds = 0 });
         Assert.Equal(2, session.Threads);
         session.Run();
         Assert.Equal(0, AllocationMeter.SteadyStateBytes(session.Run));
@@ -55,7 +55,7 @@ public class ThreadedSessionTests
         {
             foreach (int threads in new[] { 1, 2, 3 })
             {
-                using var session = InferenceSession.Create(model, new SessionOptions { Isa = set.Name, Threads = threads });
+                using var session = InferenceSession.Create(model, new SessionOptions { Isa = set.Name, Threads = threads, MinParallelMultAdds = 0 });
                 Fill(session, model);
                 session.Run();
                 if (int8)
