@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The main job: sets up the machine, builds both binaries, then with the native x64 binary
-#   - generates MobileNet V1 1.0-224 as fp32 and as int8 into models/ (git-ignored *.emn),
-#   - prints 'info' for both,
-#   - classifies a synthetic 224x224 test image (and ../shared/models-upstream/person.bmp when
-#     present) with both,
-#   - benchmarks both on one thread (2 warm-up runs, 10 timed runs).
+#   - runs the edge pipeline on sample frames: the upstream tflite-micro person detector
+#     (scripts/fetch-models.sh: ../shared/models-upstream, or downloaded and sha256-checked) is
+#     converted to .emn, a folder of its person / no-person test images stands in for the camera,
+#     and `edgemobilenet run --gpio sim` drives an LED rule (BCM line 17, hysteresis) on the
+#     simulated GPIO backend, printing every line transition, frames per second and per-stage
+#     p50/p99 latency;
+#   - generates MobileNet V1 1.0-224 as fp32 and as int8 (seeded weights) into models/ and
+#     benchmarks both on 1 thread and on all cores.
 #
 #   bash scripts/main.sh
 #
-# The weights are seeded pseudo-random (no trained weights are shipped), so the classes it
-# prints say nothing about the image; the run shows the whole pipeline working end to end.
+# On a Raspberry Pi with a camera, see README.md ("Running on a Raspberry Pi").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,55 +32,61 @@ timed "setup" bash scripts/setup.sh
 timed "build" bash scripts/build.sh
 
 BIN="$X64_BIN"
-SEED=1
-mkdir -p models "$ARTIFACTS/images"
-IMAGE="$ARTIFACTS/images/synthetic-224.bmp"
-write_bmp "$IMAGE" 224 224
-IMAGES=("$IMAGE")
-if [[ -f "$SHARED_PERSON_BMP" ]]; then
-    IMAGES+=("$SHARED_PERSON_BMP")
-else
-    printf 'note: ../shared/models-upstream/person.bmp is absent: classifying the synthetic image only\n'
-fi
+DEMO="$ARTIFACTS/edge-demo"
 
-MODELS=(mobilenet-v1-1.0-224-fp32 mobilenet-v1-1.0-224-int8)
+# Frame i of the sample clip is person.bmp (P) or no_person.bmp (N), 10 frames per second.
+SEQUENCE=PPPPPPPPPPNNNNNNNNNNNNPPPPPPPPPPNNNNNNNNNN
+
+edge_pipeline() {
+    local upstream i
+    upstream="$(bash scripts/fetch-models.sh)"
+    rm -rf "$DEMO"
+    mkdir -p "$DEMO/frames"
+    "$BIN" convert "$upstream/person_detect.tflite" --input-spec gray -o "$DEMO/person_detect.emn"
+    # person.bmp stores pixel - 128 in its pixel bytes (see ../shared/models-upstream/README.md):
+    # add 128 back after the 1078-byte header so that it is a real picture.
+    perl -e 'binmode STDIN; binmode STDOUT; local $/; my $d = <STDIN>;
+             substr($d, $_, 1) = chr((ord(substr($d, $_, 1)) + 128) & 255) for 1078 .. length($d) - 1; print $d' \
+        < "$upstream/person.bmp" > "$DEMO/person.bmp"
+    for ((i = 0; i < ${#SEQUENCE}; i++)); do
+        if [[ "${SEQUENCE:i:1}" == P ]]; then cp "$DEMO/person.bmp" "$DEMO/frames/$(printf '%03d' "$i").bmp"
+        else cp "$upstream/no_person.bmp" "$DEMO/frames/$(printf '%03d' "$i").bmp"; fi
+    done
+    cat > "$DEMO/person-led.json" <<'JSON'
+{
+  // The person detector lights an LED on BCM line 17 while a person is seen: on after 2 frames at
+  // probability >= 0.6, off after 3 frames below 0.4. Frames come from a folder at 10 fps.
+  "model": "person_detect.emn",
+  "scores": "probabilities",
+  "source": { "type": "folder", "path": "frames", "fps": 10 },
+  "rules": [ { "name": "person-led", "classes": [1], "onThreshold": 0.6, "offThreshold": 0.4,
+               "onFrames": 2, "offFrames": 3, "line": 17, "safeState": "off" } ],
+  "logging": { "console": true, "intervalSeconds": 1 }
+}
+JSON
+    printf 'frames: %s (P = person.bmp, N = no_person.bmp, 100 ms apart)\n' "$SEQUENCE"
+    "$BIN" run --config "$DEMO/person-led.json" --gpio sim
+}
 
 generate_models() {
-    "$BIN" generate mobilenet-v1 --alpha 1.0 --resolution 224 --seed "$SEED" \
-        -o models/mobilenet-v1-1.0-224-fp32.emn
-    "$BIN" generate mobilenet-v1 --alpha 1.0 --resolution 224 --int8 --seed "$SEED" \
-        -o models/mobilenet-v1-1.0-224-int8.emn
-    ls -l models/*.emn
-}
-
-info_models() {
-    local m
-    for m in "${MODELS[@]}"; do
-        printf -- '--- %s\n' "$m"
-        "$BIN" info "models/$m.emn"
-    done
-}
-
-classify_models() {
-    local m
-    for m in "${MODELS[@]}"; do
-        printf -- '--- %s\n' "$m"
-        "$BIN" classify --model "models/$m.emn" --top 5 "${IMAGES[@]}"
-    done
+    mkdir -p models
+    "$BIN" generate mobilenet-v1 --alpha 1.0 --resolution 224 -o models/mobilenet-v1-1.0-224-fp32.emn
+    "$BIN" generate mobilenet-v1 --alpha 1.0 --resolution 224 --int8 -o models/mobilenet-v1-1.0-224-int8.emn
 }
 
 bench_models() {
-    local m
-    for m in "${MODELS[@]}"; do
-        printf -- '--- %s\n' "$m"
-        "$BIN" bench --model "models/$m.emn" --threads 1 --warmup 2 --iterations 10
+    local m t
+    for m in mobilenet-v1-1.0-224-fp32 mobilenet-v1-1.0-224-int8; do
+        for t in 1 "$(nproc)"; do
+            printf -- '--- %s, %s thread(s)\n' "$m" "$t"
+            "$BIN" bench --model "models/$m.emn" --threads "$t" --warmup 3 --iterations 20
+        done
     done
 }
 
+timed "edge pipeline (person detector, sim GPIO)" edge_pipeline
 timed "generate MobileNet V1 1.0-224 fp32 + int8" generate_models
-timed "info" info_models
-timed "classify" classify_models
-timed "bench (1 thread, 2 warm-up, 10 runs)" bench_models
+timed "bench" bench_models
 
 printf '\n=== timings\n'
 printf '%s\n' "${TIMINGS[@]}"
