@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using EdgeMobileNet.Edge.Frames;
 using EdgeMobileNet.Format.Model;
 
@@ -17,10 +18,11 @@ public enum ResizeMode
 /// <summary>
 /// One fused pass from a raw camera frame (YUYV, NV12, I420, RGB24, BGR24, GREY) to the model's NHWC
 /// input tensor: each output pixel samples its four bilinear neighbours straight from the frame,
-/// converting each to R'G'B' (BT.601, the frame's range) or gray, then interpolates, reorders channels
-/// and normalizes (f32) or quantizes (int8). The sampling tables are rebuilt only when the frame size
-/// changes, so steady-state calls allocate nothing. Interpolating converted neighbours gives the same
-/// result as converting the whole frame first and resizing it.
+/// interpolates their stored components (Y, U, V or R, G, B), converts once to R'G'B' (BT.601, the
+/// frame's range) or takes gray, reorders channels and normalizes (f32) or quantizes (int8). The
+/// loop is specialized per frame layout (<see cref="IPixelReader"/>). The sampling tables are rebuilt
+/// only when the frame size changes, so steady-state calls allocate nothing. The conversion is affine,
+/// so converting after interpolating equals converting the whole frame first and resizing it.
 /// </summary>
 public sealed class FramePreprocessor
 {
@@ -72,12 +74,25 @@ public sealed class FramePreprocessor
     /// <summary>Writes the frame into an int8 input tensor.</summary>
     public void WriteInt8(FrameBuffer frame, Span<sbyte> tensor) => Run(frame, new Int8Sink(tensor, _scale, _offset));
 
+    /// <summary>Picks the frame layout's reader once per frame, so the pixel loop is specialized for it.</summary>
     private void Run<TSink>(FrameBuffer frame, TSink sink) where TSink : IValueSink, allows ref struct
     {
+        switch (frame.Format)
+        {
+            case PixelFormat.Yuyv: Run(frame, new YuyvReader(frame), sink); break;
+            case PixelFormat.Nv12 or PixelFormat.I420: Run(frame, new Yuv420Reader(frame), sink); break;
+            case PixelFormat.Rgb24 or PixelFormat.Bgr24: Run(frame, new Rgb24Reader(frame), sink); break;
+            case PixelFormat.Grey: Run(frame, new GreyReader(frame), sink); break;
+            default: throw new ArgumentException($"{frame.Format} frames must be decoded before preprocessing");
+        }
+    }
+
+    private void Run<TReader, TSink>(FrameBuffer frame, TReader reader, TSink sink)
+        where TReader : struct, IPixelReader
+        where TSink : IValueSink, allows ref struct
+    {
         int w = _contract.Width, h = _contract.Height, c = _contract.Channels;
-        if (frame.Format == PixelFormat.Mjpeg) throw new ArgumentException("decode MJPEG frames before preprocessing");
         PrepareTables(frame.Width, frame.Height);
-        var reader = new FramePixelReader(frame);
         bool bgr = _contract.ColorOrder == ColorOrder.Bgr;
         Span<float> pad = stackalloc float[3];
         for (int k = 0; k < c; k++) pad[k] = _contract.Mean[k];
@@ -102,13 +117,13 @@ public sealed class FramePreprocessor
                     sink.Write(index, 0, top + (bottom - top) * fy);
                     continue;
                 }
-                reader.Read(x0, y0, out int r00, out int g00, out int b00);
-                reader.Read(x1, y0, out int r01, out int g01, out int b01);
-                reader.Read(x0, y1, out int r10, out int g10, out int b10);
-                reader.Read(x1, y1, out int r11, out int g11, out int b11);
-                float r = Bilinear(r00, r01, r10, r11, fx, fy);
-                float g = Bilinear(g00, g01, g10, g11, fx, fy);
-                float b = Bilinear(b00, b01, b10, b11, fx, fy);
+                // Interpolate the stored components, then convert once (see IPixelReader.ToRgb).
+                reader.ReadRaw(x0, y0, out int a00, out int b00, out int c00);
+                reader.ReadRaw(x1, y0, out int a01, out int b01, out int c01);
+                reader.ReadRaw(x0, y1, out int a10, out int b10, out int c10);
+                reader.ReadRaw(x1, y1, out int a11, out int b11, out int c11);
+                reader.ToRgb(Bilinear(a00, a01, a10, a11, fx, fy), Bilinear(b00, b01, b10, b11, fx, fy),
+                    Bilinear(c00, c01, c10, c11, fx, fy), out float r, out float g, out float b);
                 if (bgr)
                 {
                     sink.Write(index, 0, b);
@@ -125,8 +140,10 @@ public sealed class FramePreprocessor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Lerp(int a, int b, float f) => a + (b - a) * f;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Bilinear(int p00, int p01, int p10, int p11, float fx, float fy)
     {
         float top = p00 + (p01 - p00) * fx;
@@ -177,12 +194,14 @@ public sealed class FramePreprocessor
     private readonly ref struct F32Sink(Span<float> tensor, float[] scale, float[] offset) : IValueSink
     {
         private readonly Span<float> _tensor = tensor;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Write(int index, int channel, float pixel) => _tensor[index] = pixel * scale[channel] + offset[channel];
     }
 
     private readonly ref struct Int8Sink(Span<sbyte> tensor, float[] scale, float[] offset) : IValueSink
     {
         private readonly Span<sbyte> _tensor = tensor;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Write(int index, int channel, float pixel)
         {
             float q = MathF.Round(pixel * scale[channel] + offset[channel], MidpointRounding.AwayFromZero);

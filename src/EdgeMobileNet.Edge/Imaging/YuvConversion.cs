@@ -69,87 +69,229 @@ public static class YuvConversion
     }
 }
 
-/// <summary>
-/// Reads one pixel of a raw frame as R'G'B' or gray, whatever its layout. A readonly struct so the
-/// preprocessor's generic loop inlines it; the switch on format is hoisted by the branch predictor.
-/// </summary>
-public readonly struct FramePixelReader
+/// <summary>Reads one pixel of one raw frame layout as R'G'B' or as gray (full-range luma).</summary>
+public interface IPixelReader
 {
-    private readonly byte[] _data;
-    private readonly int _stride, _chromaStride, _chromaOffset, _vOffset;
-    private readonly PixelFormat _format;
-    private readonly bool _full;
+    void Read(int x, int y, out int r, out int g, out int b);
+    int ReadGray(int x, int y);
 
-    public FramePixelReader(FrameBuffer frame)
+    /// <summary>The pixel's stored components: Y, U, V for YUV layouts, R, G, B otherwise.</summary>
+    void ReadRaw(int x, int y, out int c0, out int c1, out int c2);
+
+    /// <summary>
+    /// R'G'B' (0..255, unrounded) of components from <see cref="ReadRaw"/>, possibly interpolated: so a resize
+    /// can interpolate the stored components and convert once per output pixel. The conversion is affine and
+    /// a blend of in-gamut colours stays in gamut, so this equals converting the neighbours first (up to rounding).
+    /// </summary>
+    void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b);
+}
+
+/// <summary>Exact BT.601 Y'CbCr to R'G'B' in float for interpolated components, clamped to 0..255.</summary>
+internal static class Bt601
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ToRgb(float y, float u, float v, bool full, out float r, out float g, out float b)
     {
-        _data = frame.Data;
-        _stride = frame.Stride;
-        _chromaStride = frame.ChromaStride;
-        _format = frame.Format;
-        _full = frame.Range == YuvRange.Full;
-        _chromaOffset = frame.Stride * frame.Height;
-        _vOffset = _chromaOffset + frame.ChromaStride * ((frame.Height + 1) / 2);
-        if (_format == PixelFormat.Mjpeg) throw new ArgumentException("MJPEG frames must be decoded before reading pixels");
+        float d = u - 128f, e = v - 128f;
+        if (full)
+        {
+            r = Clamp(y + 1.402f * e);
+            g = Clamp(y - 0.344136f * d - 0.714136f * e);
+            b = Clamp(y + 1.772f * d);
+        }
+        else
+        {
+            float c = 1.1643836f * (y - 16f);
+            r = Clamp(c + 1.5960268f * e);
+            g = Clamp(c - 0.3917623f * d - 0.8129676f * e);
+            b = Clamp(c + 2.0172321f * d);
+        }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Clamp(float x) => x < 0f ? 0f : x > 255f ? 255f : x;
+}
+
+/// <summary>Packed 4:2:2 Y0 U Y1 V.</summary>
+public readonly struct YuyvReader(FrameBuffer frame) : IPixelReader
+{
+    private readonly byte[] _data = frame.Data;
+    private readonly int _stride = frame.Stride;
+    private readonly bool _full = frame.Range == YuvRange.Full;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Read(int x, int y, out int r, out int g, out int b)
     {
-        var d = _data;
+        int o = y * _stride + (x >> 1) * 4;
+        YuvConversion.ToRgb(_data[o + ((x & 1) << 1)], _data[o + 1], _data[o + 3], _full, out r, out g, out b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadGray(int x, int y) => YuvConversion.LumaToGray(_data[y * _stride + (x >> 1) * 4 + ((x & 1) << 1)], _full);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2)
+    {
+        int o = y * _stride + (x >> 1) * 4;
+        c0 = _data[o + ((x & 1) << 1)];
+        c1 = _data[o + 1];
+        c2 = _data[o + 3];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => Bt601.ToRgb(c0, c1, c2, _full, out r, out g, out b);
+}
+
+/// <summary>Planar 4:2:0: the Y plane, then interleaved UV (NV12) or U and V planes (I420).</summary>
+public readonly struct Yuv420Reader(FrameBuffer frame) : IPixelReader
+{
+    private readonly byte[] _data = frame.Data;
+    private readonly int _stride = frame.Stride, _chromaStride = frame.ChromaStride;
+    private readonly int _chromaOffset = frame.Stride * frame.Height;
+    private readonly int _vOffset = frame.Stride * frame.Height + frame.ChromaStride * ((frame.Height + 1) / 2);
+    private readonly bool _interleaved = frame.Format == PixelFormat.Nv12, _full = frame.Range == YuvRange.Full;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Read(int x, int y, out int r, out int g, out int b)
+    {
+        ReadRaw(x, y, out int luma, out int u, out int v);
+        YuvConversion.ToRgb(luma, u, v, _full, out r, out g, out b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadGray(int x, int y) => YuvConversion.LumaToGray(_data[y * _stride + x], _full);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2)
+    {
+        c0 = _data[y * _stride + x];
+        if (_interleaved)
+        {
+            int c = _chromaOffset + (y >> 1) * _chromaStride + (x & ~1);
+            c1 = _data[c];
+            c2 = _data[c + 1];
+        }
+        else
+        {
+            int c = (y >> 1) * _chromaStride + (x >> 1);
+            c1 = _data[_chromaOffset + c];
+            c2 = _data[_vOffset + c];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => Bt601.ToRgb(c0, c1, c2, _full, out r, out g, out b);
+}
+
+/// <summary>Packed 24-bit RGB or BGR.</summary>
+public readonly struct Rgb24Reader(FrameBuffer frame) : IPixelReader
+{
+    private readonly byte[] _data = frame.Data;
+    private readonly int _stride = frame.Stride, _red = frame.Format == PixelFormat.Bgr24 ? 2 : 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Read(int x, int y, out int r, out int g, out int b)
+    {
+        int o = y * _stride + x * 3;
+        r = _data[o + _red];
+        g = _data[o + 1];
+        b = _data[o + 2 - _red];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadGray(int x, int y)
+    {
+        Read(x, y, out int r, out int g, out int b);
+        return YuvConversion.RgbToGray(r, g, b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Read(x, y, out c0, out c1, out c2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => (r, g, b) = (c0, c1, c2);
+}
+
+/// <summary>8-bit gray.</summary>
+public readonly struct GreyReader(FrameBuffer frame) : IPixelReader
+{
+    private readonly byte[] _data = frame.Data;
+    private readonly int _stride = frame.Stride;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Read(int x, int y, out int r, out int g, out int b) => r = g = b = _data[y * _stride + x];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int ReadGray(int x, int y) => _data[y * _stride + x];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Read(x, y, out c0, out c1, out c2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => (r, g, b) = (c0, c1, c2);
+}
+
+/// <summary>
+/// Reads one pixel of a raw frame whatever its layout (a switch per pixel: for the reference conversion
+/// and tests; the preprocessor's loop is specialized per layout through <see cref="IPixelReader"/>).
+/// </summary>
+public readonly struct FramePixelReader : IPixelReader
+{
+    private readonly PixelFormat _format;
+    private readonly YuyvReader _yuyv;
+    private readonly Yuv420Reader _yuv420;
+    private readonly Rgb24Reader _rgb;
+    private readonly GreyReader _grey;
+
+    public FramePixelReader(FrameBuffer frame)
+    {
+        if (frame.Format == PixelFormat.Mjpeg) throw new ArgumentException("MJPEG frames must be decoded before reading pixels");
+        _format = frame.Format;
+        _yuyv = new YuyvReader(frame);
+        _yuv420 = new Yuv420Reader(frame);
+        _rgb = new Rgb24Reader(frame);
+        _grey = new GreyReader(frame);
+    }
+
+    public void Read(int x, int y, out int r, out int g, out int b)
+    {
         switch (_format)
         {
-            case PixelFormat.Yuyv:
-            {
-                int o = y * _stride + (x >> 1) * 4;
-                YuvConversion.ToRgb(d[o + ((x & 1) << 1)], d[o + 1], d[o + 3], _full, out r, out g, out b);
-                return;
-            }
-            case PixelFormat.Nv12:
-            {
-                int c = _chromaOffset + (y >> 1) * _chromaStride + (x & ~1);
-                YuvConversion.ToRgb(d[y * _stride + x], d[c], d[c + 1], _full, out r, out g, out b);
-                return;
-            }
-            case PixelFormat.I420:
-            {
-                int c = (y >> 1) * _chromaStride + (x >> 1);
-                YuvConversion.ToRgb(d[y * _stride + x], d[_chromaOffset + c], d[_vOffset + c], _full, out r, out g, out b);
-                return;
-            }
-            case PixelFormat.Rgb24:
-            {
-                int o = y * _stride + x * 3;
-                r = d[o]; g = d[o + 1]; b = d[o + 2];
-                return;
-            }
-            case PixelFormat.Bgr24:
-            {
-                int o = y * _stride + x * 3;
-                b = d[o]; g = d[o + 1]; r = d[o + 2];
-                return;
-            }
-            default:
-                r = g = b = d[y * _stride + x];
-                return;
+            case PixelFormat.Yuyv: _yuyv.Read(x, y, out r, out g, out b); return;
+            case PixelFormat.Nv12 or PixelFormat.I420: _yuv420.Read(x, y, out r, out g, out b); return;
+            case PixelFormat.Rgb24 or PixelFormat.Bgr24: _rgb.Read(x, y, out r, out g, out b); return;
+            default: _grey.Read(x, y, out r, out g, out b); return;
+        }
+    }
+
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2)
+    {
+        switch (_format)
+        {
+            case PixelFormat.Yuyv: _yuyv.ReadRaw(x, y, out c0, out c1, out c2); return;
+            case PixelFormat.Nv12 or PixelFormat.I420: _yuv420.ReadRaw(x, y, out c0, out c1, out c2); return;
+            case PixelFormat.Rgb24 or PixelFormat.Bgr24: _rgb.ReadRaw(x, y, out c0, out c1, out c2); return;
+            default: _grey.ReadRaw(x, y, out c0, out c1, out c2); return;
+        }
+    }
+
+    public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b)
+    {
+        switch (_format)
+        {
+            case PixelFormat.Yuyv: _yuyv.ToRgb(c0, c1, c2, out r, out g, out b); return;
+            case PixelFormat.Nv12 or PixelFormat.I420: _yuv420.ToRgb(c0, c1, c2, out r, out g, out b); return;
+            case PixelFormat.Rgb24 or PixelFormat.Bgr24: _rgb.ToRgb(c0, c1, c2, out r, out g, out b); return;
+            default: _grey.ToRgb(c0, c1, c2, out r, out g, out b); return;
         }
     }
 
     /// <summary>Gray value: the luma plane for YUV formats (expanded to full range), BT.601 luma for RGB.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ReadGray(int x, int y)
+    public int ReadGray(int x, int y) => _format switch
     {
-        switch (_format)
-        {
-            case PixelFormat.Yuyv:
-                return YuvConversion.LumaToGray(_data[y * _stride + (x >> 1) * 4 + ((x & 1) << 1)], _full);
-            case PixelFormat.Nv12:
-            case PixelFormat.I420:
-                return YuvConversion.LumaToGray(_data[y * _stride + x], _full);
-            case PixelFormat.Grey:
-                return _data[y * _stride + x];
-            default:
-                Read(x, y, out int r, out int g, out int b);
-                return YuvConversion.RgbToGray(r, g, b);
-        }
-    }
+        PixelFormat.Yuyv => _yuyv.ReadGray(x, y),
+        PixelFormat.Nv12 or PixelFormat.I420 => _yuv420.ReadGray(x, y),
+        PixelFormat.Rgb24 or PixelFormat.Bgr24 => _rgb.ReadGray(x, y),
+        _ => _grey.ReadGray(x, y),
+    };
 }

@@ -11,7 +11,7 @@ public static class EdgeTestSupport
     public static byte Sat(double v) => (byte)Math.Clamp(Math.Round(v, MidpointRounding.AwayFromZero), 0, 255);
 
     /// <summary>Exact BT.601: limited R = 255/219 (Y-16) + 255/112*0.701 (V-128) ...; full R = Y + 1.402 (V-128) ...</summary>
-    public static (double R, double G, double B) YuvToRgbExact(int y, int u, int v, bool full)
+    public static (double R, double G, double B) YuvToRgbExact(double y, double u, double v, bool full)
     {
         double yy = full ? y : (y - 16) * 255.0 / 219.0;
         double cb = full ? u - 128 : (u - 128) * 255.0 / 224.0;
@@ -110,7 +110,16 @@ public static class EdgeTestSupport
     /// The straightforward reference: each frame pixel to RGB with the exact real-valued BT.601
     /// formulas (rounded), written as a packed RGB (or gray) image for ImagePreprocessor.
     /// </summary>
-    public static EdgeMobileNet.Edge.Imaging.RgbImage ReferenceImage(FrameBuffer f, int channels)
+    public static EdgeMobileNet.Edge.Imaging.RgbImage ReferenceImage(FrameBuffer f, int channels) => Decode(f, channels, false);
+
+    /// <summary>
+    /// Each frame pixel's stored components as a 3-channel image: Y, U, V (chroma of its 2x1 or 2x2 block)
+    /// for YUV layouts, R, G, B otherwise (B, G, R reordered), so that a test can interpolate components
+    /// with ImagePreprocessor and convert afterwards.
+    /// </summary>
+    public static EdgeMobileNet.Edge.Imaging.RgbImage ComponentImage(FrameBuffer f) => Decode(f, 3, true);
+
+    private static EdgeMobileNet.Edge.Imaging.RgbImage Decode(FrameBuffer f, int channels, bool components)
     {
         bool full = f.Range == YuvRange.Full;
         var pixels = new byte[f.Width * f.Height * channels];
@@ -130,7 +139,12 @@ public static class EdgeTestSupport
                 default: yv = 0; isYuv = false; break;
             }
             int gray;
-            if (isYuv)
+            if (isYuv && components)
+            {
+                (r, g, b) = ((byte)yv, (byte)u, (byte)v);
+                gray = 0;
+            }
+            else if (isYuv)
             {
                 var (rr, gg, bb) = YuvToRgbExact(yv, u, v, full);
                 (r, g, b) = (Sat(rr), Sat(gg), Sat(bb));
