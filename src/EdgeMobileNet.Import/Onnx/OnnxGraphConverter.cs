@@ -920,20 +920,34 @@ internal sealed class OnnxGraphConverter
     {
         var x = Get(node.Inputs[0]);
         if (x.Shape.Length != 4) throw new OnnxNodeException($"input has rank {x.Shape.Length}; only 4-D NCHW is supported");
-        long[] outShape = [x.Shape[0], x.Shape[1], 1, 1];
-        int[] nhwc = [(int)x.Shape[0], 1, 1, (int)x.Shape[1]];
+        EmitPool(OperatorType.GlobalAveragePool, node, name, x, [x.Shape[0], x.Shape[1], 1, 1], default, requantizes: true);
+    }
+
+    /// <summary>
+    /// Emits a pooling operator with NCHW output <paramref name="outShape"/>: int8 when QuantizeLinear/DequantizeLinear
+    /// surround it (and, unless the operator <paramref name="requantizes"/>, input and output share their quantization),
+    /// fp32 otherwise.
+    /// </summary>
+    private void EmitPool(OperatorType type, OnnxNode node, string name, Value x, long[] outShape, OperatorAttributes attributes,
+        bool requantizes)
+    {
+        int[] nhwc = [(int)outShape[0], (int)outShape[2], (int)outShape[3], (int)outShape[1]];
         if (QuantizedGroup(x, node.Outputs[0]) is { } g)
         {
-            _absorbed[g.QNode] = true;
-            string qName = _graph.Nodes[g.QNode].Outputs[0];
-            int qOut = AddActivation(qName, DataType.Int8, nhwc, QuantizationInfo.PerTensor(g.Params.Scale, g.Params.ZeroPoint));
-            Emit(OperatorType.GlobalAveragePool, [AsNhwc(g.Input)], qOut, default, name);
-            Set(qName, new Value(qName) { Shape = outShape, Tensor = qOut, Nhwc = true, IsQuantized = true, SourceType = g.Params.Type });
-            return;
+            var inQuant = _model.Tensors[g.Input.Tensor].Quantization!;
+            if (requantizes || (inQuant.Scale == g.Params.Scale && inQuant.ZeroPoint == g.Params.ZeroPoint))
+            {
+                _absorbed[g.QNode] = true;
+                string qName = _graph.Nodes[g.QNode].Outputs[0];
+                int qOut = AddActivation(qName, DataType.Int8, nhwc, QuantizationInfo.PerTensor(g.Params.Scale, g.Params.ZeroPoint));
+                Emit(type, [AsNhwc(g.Input)], qOut, attributes, name);
+                Set(qName, new Value(qName) { Shape = outShape, Tensor = qOut, Nhwc = true, IsQuantized = true, SourceType = g.Params.Type });
+                return;
+            }
         }
         var f = Float(x.Name);
         int output = AddActivation(node.Outputs[0], DataType.Float32, nhwc, null);
-        Emit(OperatorType.GlobalAveragePool, [AsNhwc(f)], output, default, name);
+        Emit(type, [AsNhwc(f)], output, attributes, name);
         Set(node.Outputs[0], new Value(node.Outputs[0]) { Shape = outShape, Tensor = output, Nhwc = true });
     }
 
@@ -961,25 +975,8 @@ internal sealed class OnnxGraphConverter
         a.FilterH = (int)kernel[0];
         a.FilterW = (int)kernel[1];
         a.DilationH = a.DilationW = 0;
-        long[] outShape = [x.Shape[0], x.Shape[1], oh, ow];
-        int[] nhwc = [(int)x.Shape[0], oh, ow, (int)x.Shape[1]];
-        if (QuantizedGroup(x, node.Outputs[0]) is { } g)
-        {
-            var inQuant = _model.Tensors[g.Input.Tensor].Quantization!;
-            if (inQuant.Scale == g.Params.Scale && inQuant.ZeroPoint == g.Params.ZeroPoint)
-            {
-                _absorbed[g.QNode] = true;
-                string qName = _graph.Nodes[g.QNode].Outputs[0];
-                int qOut = AddActivation(qName, DataType.Int8, nhwc, inQuant);
-                Emit(OperatorType.AveragePool2D, [AsNhwc(g.Input)], qOut, a, name);
-                Set(qName, new Value(qName) { Shape = outShape, Tensor = qOut, Nhwc = true, IsQuantized = true, SourceType = g.Params.Type });
-                return;
-            }
-        }
-        var f = Float(x.Name);
-        int output = AddActivation(node.Outputs[0], DataType.Float32, nhwc, null);
-        Emit(OperatorType.AveragePool2D, [AsNhwc(f)], output, a, name);
-        Set(node.Outputs[0], new Value(node.Outputs[0]) { Shape = outShape, Tensor = output, Nhwc = true });
+        // int8 AveragePool2D keeps its input's quantization (TFLite), so only a Q/DQ pair that does not rescale maps to it.
+        EmitPool(OperatorType.AveragePool2D, node, name, x, [x.Shape[0], x.Shape[1], oh, ow], a, requantizes: false);
     }
 
     private static int CeilOutput(int input, int kernel, int stride, int padBefore, int padAfter)
