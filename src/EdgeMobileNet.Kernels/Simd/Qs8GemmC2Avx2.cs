@@ -1,0 +1,220 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// int8 GEMM for pointwise (1x1, stride 1, unpadded) convolutions and fully connected layers on AVX2: XNNPACK's
+/// qs8-gemm-6x16c2 arrangement over int16 activations. A chunk of input rows is sign-extended to int16 once
+/// (zero-padded to an even depth); the tile then only loads: per pair of input channels, each of 6 pixels'
+/// pair is one VPBROADCASTD from memory and 16 output channels' weight pairs are two loads, for 12 VPMADDWD +
+/// 12 VPADDD. No horizontal reduction at the end, unlike a c16 layout, so small depths (32, 64) stay efficient.
+/// Products are exact int16 x int16 (VPMADDWD cannot saturate on int8-range values), so the result is bit-exact
+/// with the reference; the input zero point is folded into the bias (bias - zp * sum(w)).
+/// Weights are packed at load per block of 16 output channels: [K/2 pairs x 16 channels x 2 int16].
+/// </summary>
+public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
+{
+    private const int MR = 6, NR = 16;
+    // int16 input rows of one chunk: several tiles' worth stays in L2 while every channel block passes over it.
+    private const int ChunkBytes = 96 * 1024;
+    private const int MaxDepth = ChunkBytes / (2 * MR);
+    private readonly short[] _weights;
+    private readonly int[] _bias;
+    private readonly Qs8ChannelParams _requant;
+    private readonly int _k, _evenK, _blocks, _blockStride, _chunkPixels;
+
+    public static bool IsSupported => Avx2.IsSupported;
+
+    /// <summary>Pointwise shapes this kernel computes: 1x1, stride 1, no padding, up to 8192 input channels.</summary>
+    public static bool Covers(in ConvGeometry g) =>
+        g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
+        g.InH == g.OutH && g.InW == g.OutW && g.DepthMultiplier == 1 && g.InC >= 1 && g.InC <= MaxDepth;
+
+    public Qs8GemmC2Avx2(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
+        ReadOnlySpan<int> bias)
+        : base(g, $"Qs8Gemm_{MR}x{NR}c2_Avx2")
+    {
+        if (!Covers(g)) throw new ArgumentException($"{Name} computes 1x1 stride-1 unpadded convolutions with 1 to {MaxDepth} input channels");
+        _k = g.InC;
+        if (filter.Length != (long)g.OutC * _k) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)g.OutC * _k}");
+        if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
+        if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
+            throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
+        _evenK = (_k + 1) & ~1;
+        _blocks = (g.OutC + NR - 1) / NR;
+        _blockStride = _evenK * NR;
+        _weights = GC.AllocateArray<short>(_blocks * _blockStride, pinned: true);
+        _bias = GC.AllocateArray<int>(_blocks * NR, pinned: true);
+        for (int oc = 0; oc < g.OutC; oc++)
+        {
+            ReadOnlySpan<sbyte> row = filter.Slice(oc * _k, _k);
+            // Channel oc's weight for input channel k sits at pair k/2, lane oc%16, half k%2.
+            int column = oc / NR * _blockStride + oc % NR * 2;
+            int sum = 0;
+            for (int k = 0; k < _k; k++)
+            {
+                _weights[column + k / 2 * 2 * NR + (k & 1)] = row[k];
+                sum += row[k];
+            }
+            _bias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
+        }
+        _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
+        _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
+    }
+
+    public override int ColumnBlocks => _blocks;
+
+    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
+        RunRowsAsBlocks(input, output, firstRow, rowCount);
+
+    [SkipLocalsInit]
+    protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
+    {
+        short* rows = stackalloc short[_chunkPixels * _evenK]; // bounded by ChunkBytes
+        int* tile = stackalloc int[MR * NR];
+        fixed (sbyte* inp = input)
+        fixed (sbyte* outp = output)
+        {
+            for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
+            {
+                int pixels = Math.Min(_chunkPixels, p1 - c0);
+                Widen(inp + (long)c0 * _k, rows, pixels);
+                for (int nb = nb0; nb < nb1; nb++)
+                {
+                    int t = 0;
+                    for (; t + MR <= pixels; t += MR) Tile<Rows6>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile);
+                    switch (pixels - t)
+                    {
+                        case 1: Tile<Rows1>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
+                        case 2: Tile<Rows2>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
+                        case 3: Tile<Rows3>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
+                        case 4: Tile<Rows4>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
+                        case 5: Tile<Rows5>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Sign-extends <paramref name="pixels"/> rows of K int8 values into rows of even-K int16 values.</summary>
+    private void Widen(sbyte* source, short* target, int pixels)
+    {
+        int k = _k;
+        for (int p = 0; p < pixels; p++, source += k, target += _evenK)
+        {
+            int i = 0;
+            for (; i + 16 <= k; i += 16) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
+            for (; i < k; i++) target[i] = source[i];
+            if (k != _evenK) target[k] = 0;
+        }
+    }
+
+    /// <summary>
+    /// TRows (1 to 6) pixels at <paramref name="a"/> (int16 rows) x output channels [nb * 16, nb * 16 + 16); the row
+    /// count is a type so each instantiation keeps exactly its accumulators in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Tile<TRows>(short* a, sbyte* output, int nb, int* tile) where TRows : struct, IRowCount
+    {
+        int rows = TRows.Count, stride = _evenK;
+        short* w = (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights)) + (long)nb * _blockStride;
+        int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)) + nb * NR;
+        var acc00 = Avx.LoadVector256(bias);
+        var acc01 = Avx.LoadVector256(bias + 8);
+        Vector256<int> acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01, acc30 = acc00, acc31 = acc01,
+            acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;
+        // Rows past TRows alias row 0: their accumulators are dead code in that instantiation.
+        int* a0 = (int*)a;
+        int* a1 = rows > 1 ? (int*)(a + stride) : a0;
+        int* a2 = rows > 2 ? (int*)(a + 2 * stride) : a0;
+        int* a3 = rows > 3 ? (int*)(a + 3 * stride) : a0;
+        int* a4 = rows > 4 ? (int*)(a + 4 * stride) : a0;
+        int* a5 = rows > 5 ? (int*)(a + 5 * stride) : a0;
+        for (int pair = 0, pairs = stride / 2; pair < pairs; pair++)
+        {
+            var w0 = Avx.LoadVector256(w);
+            var w1 = Avx.LoadVector256(w + NR);
+            w += 2 * NR;
+            var x = Vector256.Create(a0[pair]).AsInt16();
+            acc00 = Avx2.Add(acc00, Avx2.MultiplyAddAdjacent(x, w0));
+            acc01 = Avx2.Add(acc01, Avx2.MultiplyAddAdjacent(x, w1));
+            if (rows > 1)
+            {
+                x = Vector256.Create(a1[pair]).AsInt16();
+                acc10 = Avx2.Add(acc10, Avx2.MultiplyAddAdjacent(x, w0));
+                acc11 = Avx2.Add(acc11, Avx2.MultiplyAddAdjacent(x, w1));
+            }
+            if (rows > 2)
+            {
+                x = Vector256.Create(a2[pair]).AsInt16();
+                acc20 = Avx2.Add(acc20, Avx2.MultiplyAddAdjacent(x, w0));
+                acc21 = Avx2.Add(acc21, Avx2.MultiplyAddAdjacent(x, w1));
+            }
+            if (rows > 3)
+            {
+                x = Vector256.Create(a3[pair]).AsInt16();
+                acc30 = Avx2.Add(acc30, Avx2.MultiplyAddAdjacent(x, w0));
+                acc31 = Avx2.Add(acc31, Avx2.MultiplyAddAdjacent(x, w1));
+            }
+            if (rows > 4)
+            {
+                x = Vector256.Create(a4[pair]).AsInt16();
+                acc40 = Avx2.Add(acc40, Avx2.MultiplyAddAdjacent(x, w0));
+                acc41 = Avx2.Add(acc41, Avx2.MultiplyAddAdjacent(x, w1));
+            }
+            if (rows > 5)
+            {
+                x = Vector256.Create(a5[pair]).AsInt16();
+                acc50 = Avx2.Add(acc50, Avx2.MultiplyAddAdjacent(x, w0));
+                acc51 = Avx2.Add(acc51, Avx2.MultiplyAddAdjacent(x, w1));
+            }
+        }
+
+        // Through memory, so no accumulator's live range reaches the output step's code (the JIT would spill
+        // them inside the loop).
+        Avx.Store(tile, acc00); Avx.Store(tile + 8, acc01);
+        if (rows > 1) { Avx.Store(tile + 16, acc10); Avx.Store(tile + 24, acc11); }
+        if (rows > 2) { Avx.Store(tile + 32, acc20); Avx.Store(tile + 40, acc21); }
+        if (rows > 3) { Avx.Store(tile + 48, acc30); Avx.Store(tile + 56, acc31); }
+        if (rows > 4) { Avx.Store(tile + 64, acc40); Avx.Store(tile + 72, acc41); }
+        if (rows > 5) { Avx.Store(tile + 80, acc50); Avx.Store(tile + 88, acc51); }
+        int outC = Geometry.OutC, oc0 = nb * NR;
+        StoreRows(tile, output + oc0, rows, outC, oc0, Math.Min(NR, outC - oc0));
+    }
+
+    /// <summary>Requantizes <paramref name="rows"/> pixels' 16 channels and writes the first <paramref name="valid"/> of each.</summary>
+    private void StoreRows(int* tile, sbyte* output, int rows, int outC, int oc0, int valid)
+    {
+        var zp = Vector256.Create(_requant.ZeroPoint);
+        var min = Vector256.Create(_requant.Min);
+        var max = Vector256.Create(_requant.Max);
+        for (int m = 0; m < rows; m++, tile += NR, output += outC)
+        {
+            var r0 = Qs8Requantizer.Eight(Avx.LoadVector256(tile), _requant, oc0, zp, min, max);
+            var r1 = Qs8Requantizer.Eight(Avx.LoadVector256(tile + 8), _requant, oc0 + 8, zp, min, max);
+            // Values are inside int8 already: the saturating packs only narrow.
+            var bytes = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper()),
+                Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper()));
+            if (valid == NR) Unsafe.WriteUnaligned(output, bytes);
+            else
+                for (int j = 0; j < valid; j++) output[j] = bytes.GetElement(j);
+        }
+    }
+}
+/// <summary>A row count as a type, so a generic micro-kernel is compiled once per count with dead rows removed.</summary>
+public interface IRowCount
+{
+    static abstract int Count { get; }
+}
+
+public readonly struct Rows1 : IRowCount { public static int Count => 1; }
+public readonly struct Rows2 : IRowCount { public static int Count => 2; }
+public readonly struct Rows3 : IRowCount { public static int Count => 3; }
+public readonly struct Rows4 : IRowCount { public static int Count => 4; }
+public readonly struct Rows5 : IRowCount { public static int Count => 5; }
+public readonly struct Rows6 : IRowCount { public static int Count => 6; }
