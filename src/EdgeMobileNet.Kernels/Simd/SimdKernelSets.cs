@@ -10,7 +10,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
 /// zero point) fall back to <see cref="ReferencePrepared"/>. int8 Add is vectorized (<see cref="Qs8AddSimd"/>); fp32
-/// Add, pooling and the global mean stay reference.
+/// Add, pooling and the global mean stay reference. The x64 sets share the AVX2 int8 pointwise GEMM and depthwise
+/// kernels (<c>avx2Int8</c>), whose layouts are AVX2-specific; their generic depthwise parameter is then unused.
 /// </summary>
 public static class SimdKernelSets
 {
@@ -23,20 +24,20 @@ public static class SimdKernelSets
     public static KernelSet DpSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
         "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");
 
-    public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwAvx2, Vector256<int>, Vector256<short>>(
-        "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 pointwise/FC GEMM 6x16c2 + IGEMM 4x16c2 (VPMADDWD), depthwise 16c",
-        avx2PointwiseGemm: true);
+    public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
+        "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 pointwise/FC GEMM 6x16c2 + IGEMM 4x16c2 (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
+        avx2Int8: true);
 
-    public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwAvx512, Vector512<int>, Vector512<short>>(
-        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 pointwise/FC GEMM 6x16c2 (AVX2) + IGEMM 4x32c2 (VPMADDWD), depthwise 32c",
-        avx2PointwiseGemm: true);
+    public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
+        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 pointwise/FC GEMM 6x16c2 and depthwise 16c tap pairs (AVX2), IGEMM 4x32c2 (VPMADDWD)",
+        avx2Int8: true);
 
     public static bool Avx2Supported => Avx2.IsSupported && Fma.IsSupported;
     public static bool Avx512Supported => Avx512F.IsSupported && Avx512BW.IsSupported;
     public static bool AdvSimdSupported => AdvSimd.Arm64.IsSupported;
     public static bool DpSupported => AdvSimd.Arm64.IsSupported && Dp.IsSupported;
 
-    private static KernelSet Create<TF, TFV, TQ, TQV, TD, TDV, TDP>(string name, string description, bool avx2PointwiseGemm = false)
+    private static KernelSet Create<TF, TFV, TQ, TQV, TD, TDV, TDP>(string name, string description, bool avx2Int8 = false)
         where TF : struct, IF32Ops<TFV> where TFV : struct
         where TQ : struct, IQs8Dot<TQ, TQV> where TQV : struct
         where TD : struct, IQs8DwOps<TDV, TDP> where TDV : struct where TDP : struct
@@ -53,16 +54,16 @@ public static class SimdKernelSets
                 new F32Igemm<TF, TFV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter, bias, min, max),
             reference.F32Add, reference.F32AveragePool2D, reference.F32GlobalAveragePool,
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
-                avx2PointwiseGemm && Qs8GemmC2Avx2.Covers(g)
+                avx2Int8 && Qs8GemmC2Avx2.Covers(g)
                     ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)
                     : new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias),
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
                 g.DepthMultiplier == 1 && g.InC == g.OutC
-                    ? new Qs8DwConv<TD, TDV, TDP>(g, zp, p, filter, bias)
+                    ? avx2Int8 ? new Qs8DwConvAvx2(g, zp, p, filter, bias) : new Qs8DwConv<TD, TDV, TDP>(g, zp, p, filter, bias)
                     : ReferencePrepared.Qs8DepthwiseConv2D(g, zp, p, filter, bias),
             (batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias) =>
                 filterZp != 0 ? ReferencePrepared.Qs8FullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias)
-                : avx2PointwiseGemm && Qs8GemmC2Avx2.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth))
+                : avx2Int8 && Qs8GemmC2Avx2.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth))
                     ? new Qs8GemmC2Avx2(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
                     : new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias),
             Qs8AddSimd.Add, reference.Qs8AveragePool2D, reference.Qs8GlobalAveragePool);

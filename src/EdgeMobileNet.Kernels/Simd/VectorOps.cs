@@ -248,33 +248,3 @@ public readonly unsafe struct Qs8DwAdvSimd : IQs8DwOps<Vector128<int>, Vector128
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> AddLower(Vector128<int> acc, Vector128<short> product) => AdvSimd.AddWideningLower(acc, product.GetLower());
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> AddUpper(Vector128<int> acc, Vector128<short> product) => AdvSimd.AddWideningUpper(acc, product);
 }
-
-/// <summary>x64 AVX2 depthwise step: 16 channels, VPMOVSXBW + VPMULLW, then VPMOVSXWD + VPADDD per half.</summary>
-public readonly unsafe struct Qs8DwAvx2 : IQs8DwOps<Vector256<int>, Vector256<short>>
-{
-    public static bool WideRequantize => true;
-    public static string Isa => "Avx2";
-    public static int Channels => 16;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> Load(int* p) => Avx.LoadVector256(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector256<int> v) => Avx.Store(p, v);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<short> Multiply(sbyte* input, short* weights) =>
-        Avx2.MultiplyLow(Avx2.ConvertToVector256Int16(input), Avx.LoadVector256(weights));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> AddLower(Vector256<int> acc, Vector256<short> product) => Avx2.Add(acc, Avx2.ConvertToVector256Int32(product.GetLower()));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> AddUpper(Vector256<int> acc, Vector256<short> product) => Avx2.Add(acc, Avx2.ConvertToVector256Int32(product.GetUpper()));
-}
-
-/// <summary>x64 AVX-512BW depthwise step: 32 channels.</summary>
-public readonly unsafe struct Qs8DwAvx512 : IQs8DwOps<Vector512<int>, Vector512<short>>
-{
-    public static bool WideRequantize => true;
-    public static string Isa => "Avx512";
-    public static int Channels => 32;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> Load(int* p) => Vector512.Load(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(int* p, Vector512<int> v) => v.Store(p);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<short> Multiply(sbyte* input, short* weights) =>
-        Avx512BW.MultiplyLow(Avx512BW.ConvertToVector512Int16(Vector256.Load(input)), Vector512.Load(weights));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> AddLower(Vector512<int> acc, Vector512<short> product) => Avx512F.Add(acc, Avx512F.ConvertToVector512Int32(product.GetLower()));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> AddUpper(Vector512<int> acc, Vector512<short> product) => Avx512F.Add(acc, Avx512F.ConvertToVector512Int32(product.GetUpper()));
-}
