@@ -8,9 +8,11 @@ using EdgeMobileNet.Kernels.Quantization;
 namespace EdgeMobileNet.Kernels.Simd;
 
 /// <summary>
-/// int8 GEMM for pointwise (1x1, stride 1, unpadded) convolutions and fully connected layers on AVX2: XNNPACK's
-/// qs8-gemm-6x16c2 arrangement over int16 activations. A chunk of input rows is sign-extended to int16 once
-/// (zero-padded to an even depth); the tile then only loads: per pair of input channels, each of 6 pixels'
+/// int8 convolution (depth multiplier 1) and fully connected layers on AVX2 as a GEMM: XNNPACK's qs8-gemm-6x16c2
+/// arrangement over int16 activations. A chunk of output pixels' input rows is staged as int16 once, zero-padded to
+/// an even depth: for pointwise layers (1x1, stride 1, unpadded) the input rows themselves, sign-extended; for any
+/// other window an im2col row per pixel (taps x input channels, in the filter's order; padding taps hold the input
+/// zero point, so they add (zp - zp) * w = 0). The tile then only loads: per pair of input channels, each of 6 pixels'
 /// pair is one VPBROADCASTD from memory and 16 output channels' weight pairs are two loads, for 12 VPMADDWD +
 /// 12 VPADDD. No horizontal reduction at the end, unlike a c16 layout, so small depths (32, 64) stay efficient.
 /// Products are exact int16 x int16 (VPMADDWD cannot saturate on int8-range values), so the result is bit-exact
@@ -27,20 +29,27 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     private readonly int[] _bias;
     private readonly Qs8ChannelParams _requant;
     private readonly int _k, _evenK, _blocks, _blockStride, _chunkPixels;
+    private readonly bool _pointwise;
+    private readonly short _inputZeroPoint;
 
     public static bool IsSupported => Avx2.IsSupported;
 
-    /// <summary>Pointwise shapes this kernel computes: 1x1, stride 1, no padding, up to 8192 input channels.</summary>
+    /// <summary>Convolutions this kernel computes: depth multiplier 1, window x input channels up to 8192.</summary>
     public static bool Covers(in ConvGeometry g) =>
+        g.DepthMultiplier == 1 && g.InC >= 1 && (long)g.KernelH * g.KernelW * g.InC <= MaxDepth;
+
+    private static bool IsPointwise(in ConvGeometry g) =>
         g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
-        g.InH == g.OutH && g.InW == g.OutW && g.DepthMultiplier == 1 && g.InC >= 1 && g.InC <= MaxDepth;
+        g.InH == g.OutH && g.InW == g.OutW;
 
     public Qs8GemmC2Avx2(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)
-        : base(g, $"Qs8Gemm_{MR}x{NR}c2_Avx2")
+        : base(g, IsPointwise(g) ? $"Qs8Gemm_{MR}x{NR}c2_Avx2" : $"Qs8Im2colGemm_{MR}x{NR}c2_Avx2")
     {
-        if (!Covers(g)) throw new ArgumentException($"{Name} computes 1x1 stride-1 unpadded convolutions with 1 to {MaxDepth} input channels");
-        _k = g.InC;
+        if (!Covers(g)) throw new ArgumentException($"{Name} computes convolutions of depth multiplier 1 with 1 to {MaxDepth} window values");
+        _pointwise = IsPointwise(g);
+        _inputZeroPoint = (short)inputZeroPoint;
+        _k = g.KernelH * g.KernelW * g.InC;
         if (filter.Length != (long)g.OutC * _k) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)g.OutC * _k}");
         if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
         if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
@@ -75,7 +84,8 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     [SkipLocalsInit]
     protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
     {
-        short* rows = stackalloc short[_chunkPixels * _evenK]; // bounded by ChunkBytes
+        // Bounded by ChunkBytes; the slack takes im2col's whole-vector widening past the last row's end.
+        short* rows = stackalloc short[_chunkPixels * _evenK + 16];
         int* tile = stackalloc int[MR * NR];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
@@ -83,7 +93,8 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
                 int pixels = Math.Min(_chunkPixels, p1 - c0);
-                Widen(inp + (long)c0 * _k, rows, pixels);
+                if (_pointwise) Widen(inp + (long)c0 * _k, rows, pixels);
+                else Im2col(inp, inp + input.Length, rows, c0, pixels);
                 for (int nb = nb0; nb < nb1; nb++)
                 {
                     int t = 0;
@@ -104,14 +115,69 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     /// <summary>Sign-extends <paramref name="pixels"/> rows of K int8 values into rows of even-K int16 values.</summary>
     private void Widen(sbyte* source, short* target, int pixels)
     {
-        int k = _k;
-        for (int p = 0; p < pixels; p++, source += k, target += _evenK)
+        for (int p = 0; p < pixels; p++, source += _k, target += _evenK)
         {
-            int i = 0;
-            for (; i + 16 <= k; i += 16) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
-            for (; i < k; i++) target[i] = source[i];
-            if (k != _evenK) target[k] = 0;
+            WidenRow(source, target, _k);
+            if (_k != _evenK) target[_k] = 0;
         }
+    }
+
+    /// <summary>
+    /// The im2col rows (int16, even K) of output pixels [first, first + pixels). A window row lying wholly inside the
+    /// input is one contiguous run (KernelW x InC values) and is widened 16 at a time, the last 16 overlapping
+    /// into values written later (or the scratch slack) as long as the load stays inside the input.
+    /// </summary>
+    private void Im2col(sbyte* input, sbyte* inputEnd, short* target, int first, int pixels)
+    {
+        var g = Geometry;
+        int plane = g.OutH * g.OutW, run = g.KernelW * g.InC;
+        int b = first / plane, oy = (first - b * plane) / g.OutW, ox = first - b * plane - oy * g.OutW;
+        for (int p = 0; p < pixels; p++, target += _evenK, NextPixel(g, ref b, ref oy, ref ox))
+        {
+            int iy0 = oy * g.StrideH - g.PadTop, ix0 = ox * g.StrideW - g.PadLeft;
+            bool columnsInside = ix0 >= 0 && ix0 + (g.KernelW - 1) * g.DilationW < g.InW;
+            short* t = target;
+            for (int ky = 0; ky < g.KernelH; ky++)
+            {
+                int iy = iy0 + ky * g.DilationH;
+                bool rowInside = (uint)iy < (uint)g.InH;
+                sbyte* source = input + (((long)b * g.InH + iy) * g.InW + ix0) * g.InC;
+                if (rowInside && columnsInside && g.DilationW == 1)
+                {
+                    int i = 0;
+                    for (; i + 16 <= run; i += 16) Avx.Store(t + i, Avx2.ConvertToVector256Int16(source + i));
+                    if (i < run && source + i + 16 <= inputEnd) Avx.Store(t + i, Avx2.ConvertToVector256Int16(source + i));
+                    else for (; i < run; i++) t[i] = source[i];
+                    t += run;
+                    continue;
+                }
+                for (int kx = 0; kx < g.KernelW; kx++, t += g.InC)
+                {
+                    int ix = ix0 + kx * g.DilationW;
+                    if (rowInside && (uint)ix < (uint)g.InW) WidenRow(source + (long)kx * g.DilationW * g.InC, t, g.InC);
+                    else new Span<short>(t, g.InC).Fill(_inputZeroPoint);
+                }
+            }
+            if (_k != _evenK) target[_k] = 0;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NextPixel(in ConvGeometry g, ref int b, ref int oy, ref int ox)
+    {
+        if (++ox < g.OutW) return;
+        ox = 0;
+        if (++oy < g.OutH) return;
+        oy = 0;
+        b++;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidenRow(sbyte* source, short* target, int count)
+    {
+        int i = 0;
+        for (; i + 16 <= count; i += 16) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
+        for (; i < count; i++) target[i] = source[i];
     }
 
     /// <summary>
@@ -193,10 +259,12 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         var zp = Vector256.Create(_requant.ZeroPoint);
         var min = Vector256.Create(_requant.Min);
         var max = Vector256.Create(_requant.Max);
+        var low = new Qs8Requantize8(_requant, oc0);
+        var high = new Qs8Requantize8(_requant, oc0 + 8);
         for (int m = 0; m < rows; m++, tile += NR, output += outC)
         {
-            var r0 = Qs8Requantizer.Eight(Avx.LoadVector256(tile), _requant, oc0, zp, min, max);
-            var r1 = Qs8Requantizer.Eight(Avx.LoadVector256(tile + 8), _requant, oc0 + 8, zp, min, max);
+            var r0 = low.Apply(Avx.LoadVector256(tile), zp, min, max);
+            var r1 = high.Apply(Avx.LoadVector256(tile + 8), zp, min, max);
             // Values are inside int8 already: the saturating packs only narrow.
             var bytes = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper()),
                 Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper()));

@@ -131,20 +131,7 @@ public static unsafe class Qs8Requantizer
     /// <summary><see cref="Four"/> on eight lanes with AVX2 (multipliers are never int.MinValue, so no saturation case).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<int> Eight(Vector256<int> acc, Qs8ChannelParams p, int c, Vector256<int> zp,
-        Vector256<int> min, Vector256<int> max)
-    {
-        var x = Avx2.ShiftLeftLogicalVariable(acc, Avx.LoadVector256((uint*)p.LeftShift + c));
-        var m = Avx.LoadVector256(p.Multiplier + c);
-        var nudge = Vector256.Create(1L << 30);
-        var even = Avx2.Add(Avx2.Multiply(x, m), nudge); // lanes 0, 2, 4, 6 as int64
-        var odd = Avx2.Add(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()), nudge);
-        var h = Avx2.Blend(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), 0b1010_1010);
-        var shifted = Avx2.ShiftRightArithmeticVariable(h, Avx.LoadVector256((uint*)p.RightShift + c));
-        var remainder = Avx2.And(h, Avx.LoadVector256(p.Mask + c));
-        var threshold = Avx2.Subtract(Avx.LoadVector256(p.HalfMask + c), Avx2.ShiftRightArithmetic(h, 31));
-        var r = Avx2.Add(Avx2.Subtract(shifted, Avx2.CompareGreaterThan(remainder, threshold)), zp);
-        return Avx2.Min(Avx2.Max(r, min), max);
-    }
+        Vector256<int> min, Vector256<int> max) => new Qs8Requantize8(p, c).Apply(acc, zp, min, max);
 
     /// <summary>(a * b + 2^30) >> 31 per lane, int.MinValue * int.MinValue saturating to int.MaxValue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -182,5 +169,42 @@ public static unsafe class Qs8Requantizer
         if (AdvSimd.IsSupported) return AdvSimd.ShiftArithmetic(x, -shift);
         return Vector128.Create(x.GetElement(0) >> shift.GetElement(0), x.GetElement(1) >> shift.GetElement(1),
             x.GetElement(2) >> shift.GetElement(2), x.GetElement(3) >> shift.GetElement(3));
+    }
+}
+
+/// <summary>
+/// Eight channels' requantization parameters loaded into AVX2 registers once, for output steps that requantize
+/// several pixels of the same channels (hoisted out of the pixel loop, and one base address for all five loads).
+/// </summary>
+internal readonly unsafe struct Qs8Requantize8
+{
+    private readonly Vector256<int> _leftShift, _multiplier, _rightShift, _mask, _halfMask;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Qs8Requantize8(Qs8ChannelParams p, int c)
+    {
+        int* m = p.Multiplier + c;
+        int n = p.Padded;
+        _multiplier = Avx.LoadVector256(m);
+        _rightShift = Avx.LoadVector256(m + 2 * n);
+        _mask = Avx.LoadVector256(m + 3 * n);
+        _halfMask = Avx.LoadVector256(m + 4 * n);
+        _leftShift = Avx.LoadVector256(m + 5 * n);
+    }
+
+    /// <summary>Bit-exact <see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> + zero point + clamp on eight lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Apply(Vector256<int> acc, Vector256<int> zp, Vector256<int> min, Vector256<int> max)
+    {
+        var x = Avx2.ShiftLeftLogicalVariable(acc, _leftShift.AsUInt32());
+        var nudge = Vector256.Create(1L << 30);
+        var even = Avx2.Add(Avx2.Multiply(x, _multiplier), nudge); // lanes 0, 2, 4, 6 as int64
+        var odd = Avx2.Add(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32()), nudge);
+        var h = Avx2.Blend(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), 0b1010_1010);
+        var shifted = Avx2.ShiftRightArithmeticVariable(h, _rightShift.AsUInt32());
+        var remainder = Avx2.And(h, _mask);
+        var threshold = Avx2.Subtract(_halfMask, Avx2.ShiftRightArithmetic(h, 31));
+        var r = Avx2.Add(Avx2.Subtract(shifted, Avx2.CompareGreaterThan(remainder, threshold)), zp);
+        return Avx2.Min(Avx2.Max(r, min), max);
     }
 }

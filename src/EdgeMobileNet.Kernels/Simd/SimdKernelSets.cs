@@ -25,11 +25,11 @@ public static class SimdKernelSets
         "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");
 
     public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
-        "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 pointwise/FC GEMM 6x16c2 + IGEMM 4x16c2 (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
+        "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 conv/FC GEMM 6x16c2 over int16 rows or im2col (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
         avx2Int8: true);
 
     public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
-        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 pointwise/FC GEMM 6x16c2 and depthwise 16c tap pairs (AVX2), IGEMM 4x32c2 (VPMADDWD)",
+        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 conv/FC GEMM 6x16c2 and depthwise 16c tap pairs (AVX2)",
         avx2Int8: true);
 
     public static bool Avx2Supported => Avx2.IsSupported && Fma.IsSupported;
