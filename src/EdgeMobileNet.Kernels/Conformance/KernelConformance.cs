@@ -50,6 +50,8 @@ public static class KernelConformance
         ("qs8-dwconv2d-3x3-s2-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("qs8-fully-connected", Qs8FullyConnected),
         ("qs8-add", Qs8Add),
+        ("f32-averagepool2d", F32AveragePool),
+        ("qs8-averagepool2d", Qs8AveragePool),
     ];
 
     private static ConvGeometry Geometry(ConformanceGenerator gen, int kernel, bool depthwise, Shape shape) => shape switch
@@ -162,6 +164,58 @@ public static class KernelConformance
             Array.Fill(actual, (sbyte)0x55);
             candidate.Qs8Add(p, a, b, actual);
             CompareExact(expected, actual, $"qs8-add n {n} {p}", failures);
+        }
+        return failures;
+    }
+
+    /// <summary>
+    /// Pooling geometries: a third pool a whole plane (MobileNet's 7x7 average pool, up to 300 channels so several
+    /// channel blocks run), the rest SAME 2x2/3x3 windows at stride 1 or 2, whose edge windows hold padding.
+    /// </summary>
+    private static ConvGeometry PoolGeometry(ConformanceGenerator gen, int i)
+    {
+        if (i % 3 != 0) return gen.Same(gen.Random.Next(2, 4), gen.Random.Next(1, 3), 0, true);
+        int h = gen.Random.Next(1, 9), w = gen.Random.Next(1, 9), c = gen.Random.Next(2) == 0 ? gen.Channels() : gen.Random.Next(1, 300);
+        return new ConvGeometry(gen.Random.Next(1, 3), h, w, c, 1, 1, c, h, w, 1, 1, 1, 1, 0, 0, 1);
+    }
+
+    public static List<string> F32AveragePool(KernelSet candidate, int seed, int cases)
+    {
+        var gen = new ConformanceGenerator(seed);
+        var failures = new List<string>();
+        for (int i = 0; i < cases && failures.Count < 5; i++)
+        {
+            var g = PoolGeometry(gen, i);
+            var input = gen.Floats(g.Batch * g.InH * g.InW * g.InC, 4f);
+            var (min, max) = gen.Random.Next(2) == 0 ? (float.NegativeInfinity, float.PositiveInfinity) : (0f, 1f);
+            var expected = new float[g.Batch * g.OutH * g.OutW * g.OutC];
+            F32Reference.AveragePool2D(g, input, expected, min, max);
+            var actual = new float[expected.Length];
+            Array.Fill(actual, float.NaN);
+            candidate.F32AveragePool2D(g, input, actual, min, max);
+            CompareF32(expected, actual, $"f32-averagepool2d {g}", failures);
+        }
+        return failures;
+    }
+
+    public static List<string> Qs8AveragePool(KernelSet candidate, int seed, int cases)
+    {
+        var gen = new ConformanceGenerator(seed);
+        var failures = new List<string>();
+        for (int i = 0; i < cases && failures.Count < 5; i++)
+        {
+            var g = PoolGeometry(gen, i);
+            // Saturating inputs now and then: every value at the int8 ends, the window sums at their extremes.
+            var input = i % 4 == 1 ? Enumerable.Range(0, g.Batch * g.InH * g.InW * g.InC).Select(k => (sbyte)(k % 2 == 0 ? -128 : 127)).ToArray()
+                : i % 4 == 2 ? Enumerable.Repeat((sbyte)-128, g.Batch * g.InH * g.InW * g.InC).ToArray()
+                : gen.Int8(g.Batch * g.InH * g.InW * g.InC);
+            int min = gen.Random.Next(2) == 0 ? -128 : gen.Random.Next(-128, 0), max = gen.Random.Next(2) == 0 ? 127 : gen.Random.Next(0, 128);
+            var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
+            Qs8Reference.AveragePool2D(g, min, max, input, expected);
+            var actual = new sbyte[expected.Length];
+            Array.Fill(actual, (sbyte)0x55);
+            candidate.Qs8AveragePool2D(g, min, max, input, actual);
+            CompareExact(expected, actual, $"qs8-averagepool2d {g} clamp [{min}, {max}]", failures);
         }
         return failures;
     }

@@ -9,8 +9,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// <summary>
 /// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
-/// zero point) fall back to <see cref="ReferencePrepared"/>. int8 Add is vectorized (<see cref="Qs8AddSimd"/>); fp32
-/// Add, pooling and the global mean stay reference. The x64 sets share the AVX2 int8 pointwise GEMM and depthwise
+/// zero point) fall back to <see cref="ReferencePrepared"/>. int8 Add (<see cref="Qs8AddSimd"/>) and average pooling
+/// (<see cref="AveragePoolSimd"/>) are vectorized; fp32 Add and the global mean stay reference. The x64 sets share the AVX2 int8 pointwise GEMM and depthwise
 /// kernels (<c>avx2Int8</c>), whose layouts are AVX2-specific; their generic depthwise parameter is then unused.
 /// </summary>
 public static class SimdKernelSets
@@ -52,7 +52,7 @@ public static class SimdKernelSets
                     : ReferencePrepared.F32DepthwiseConv2D(g, filter, bias, min, max),
             (batch, inputDepth, outputDepth, filter, bias, min, max) =>
                 new F32Igemm<TF, TFV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter, bias, min, max),
-            reference.F32Add, reference.F32AveragePool2D, reference.F32GlobalAveragePool,
+            reference.F32Add, AveragePoolSimd.F32, reference.F32GlobalAveragePool,
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
                 avx2Int8 && Qs8GemmC2Avx2.Covers(g)
                     ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)
@@ -66,6 +66,6 @@ public static class SimdKernelSets
                 : avx2Int8 && Qs8GemmC2Avx2.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth))
                     ? new Qs8GemmC2Avx2(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
                     : new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias),
-            Qs8AddSimd.Add, reference.Qs8AveragePool2D, reference.Qs8GlobalAveragePool);
+            Qs8AddSimd.Add, AveragePoolSimd.Qs8, reference.Qs8GlobalAveragePool);
     }
 }
