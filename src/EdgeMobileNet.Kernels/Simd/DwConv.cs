@@ -48,6 +48,11 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     private readonly float[] _zeros;
     private readonly int _padded, _taps;
     private readonly float _min, _max;
+    // 3x3 undilated windows sweep each output row one channel vector at a time: the row's interior output columns
+    // [_x0, _x1) (whose windows lie inside horizontally) and a zero input row for vertical padding.
+    private readonly bool _sweep;
+    private readonly int _x0, _x1;
+    private readonly float[] _zeroRow = [];
 
     public F32DwConv(in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float outputMin, float outputMax)
         : base(g, $"F32DwConv{g.KernelH}x{g.KernelW}_{4 * TOps.Count}c_{TOps.Isa}")
@@ -66,6 +71,17 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         _zeros = GC.AllocateArray<float>(_padded, pinned: true);
         _min = outputMin;
         _max = outputMax;
+        // Only where a pixel has at most one group of four channel vectors: the per-pixel loop then has too few
+        // independent chains to hide the FMA latency (measured: 112x112x32 2x faster swept; at 128+ channels the
+        // per-pixel loop is faster, its weights and inputs stay closer in cache).
+        _sweep = g.KernelH == 3 && g.KernelW == 3 && g.DilationH == 1 && g.DilationW == 1 &&
+                 g.InC >= TOps.Count && g.InC <= 4 * TOps.Count;
+        if (_sweep)
+        {
+            _x0 = Math.Min((g.PadLeft + g.StrideW - 1) / g.StrideW, g.OutW);
+            _x1 = Math.Clamp(g.InW - 3 + g.PadLeft < 0 ? 0 : (g.InW - 3 + g.PadLeft) / g.StrideW + 1, _x0, g.OutW);
+            _zeroRow = GC.AllocateArray<float>(g.InW * g.InC, pinned: true);
+        }
     }
 
     public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount)
@@ -77,16 +93,102 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         fixed (float* outp = output)
         {
             byte* zeros = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
+            int x0 = _sweep ? _x0 : g.OutW, x1 = _sweep ? _x1 : g.OutW;
             for (int row = firstRow; row < firstRow + rowCount; row++)
             {
                 int b = row / g.OutH, oy = row - b * g.OutH;
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
+                    if (ox == x0)
+                    {
+                        if (x0 < x1) SweepRow(inp, outp + (long)row * g.OutW * g.OutC, b, oy);
+                        ox = x1;
+                        if (ox == g.OutW) break;
+                    }
                     DwWindow.Fill(g, (byte*)inp, sizeof(float), zeros, b, oy, ox, taps);
                     Pixel((float**)taps, outp + ((long)row * g.OutW + ox) * g.OutC);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Output columns [_x0, _x1) of one row of a 3x3 undilated window, one channel vector at a time across the row:
+    /// that vector's nine weights stay in registers and four output pixels are four independent accumulator chains.
+    /// Taps are summed in the reference's order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SweepRow(float* input, float* output, int b, int oy)
+    {
+        var g = Geometry;
+        int channels = g.OutC, padded = _padded, n = TOps.Count, stride = g.StrideW, x0 = _x0, x1 = _x1;
+        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        float* weights = bias + padded;
+        float* zeroRow = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeroRow));
+        long rowFloats = (long)g.InW * g.InC;
+        float* image = input + (long)b * g.InH * rowFloats;
+        int iy = oy * g.StrideH - g.PadTop;
+        long column = ((long)x0 * stride - g.PadLeft) * channels; // first interior pixel's leftmost input column
+        float* r0 = ((uint)iy < (uint)g.InH ? image + iy * rowFloats : zeroRow) + column;
+        float* r1 = ((uint)(iy + 1) < (uint)g.InH ? image + (iy + 1) * rowFloats : zeroRow) + column;
+        float* r2 = ((uint)(iy + 2) < (uint)g.InH ? image + (iy + 2) * rowFloats : zeroRow) + column;
+        output += (long)x0 * channels;
+        TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
+        nint step = (nint)stride * channels;
+        int c = 0;
+        for (; c + n <= channels; c += n)
+        {
+            float* w = weights + c;
+            TV w0 = TOps.Load(w), w1 = TOps.Load(w + padded), w2 = TOps.Load(w + 2 * padded);
+            TV w3 = TOps.Load(w + 3 * padded), w4 = TOps.Load(w + 4 * padded), w5 = TOps.Load(w + 5 * padded);
+            TV w6 = TOps.Load(w + 6 * padded), w7 = TOps.Load(w + 7 * padded), w8 = TOps.Load(w + 8 * padded);
+            TV bv = TOps.Load(bias + c);
+            float* p0 = r0 + c, p1 = r1 + c, p2 = r2 + c, o = output + c;
+            int ox = x0;
+            for (; ox + 4 <= x1; ox += 4, p0 += 4 * step, p1 += 4 * step, p2 += 4 * step, o += 4 * channels)
+            {
+                TV a0 = Window(p0, p1, p2, channels, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                TV a1 = Window(p0 + step, p1 + step, p2 + step, channels, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                TV a2 = Window(p0 + 2 * step, p1 + 2 * step, p2 + 2 * step, channels, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                TV a3 = Window(p0 + 3 * step, p1 + 3 * step, p2 + 3 * step, channels, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+                TOps.Store(o, TOps.Clamp(TOps.MultiplyAdd(bv, a0, one), min, max));
+                TOps.Store(o + channels, TOps.Clamp(TOps.MultiplyAdd(bv, a1, one), min, max));
+                TOps.Store(o + 2 * channels, TOps.Clamp(TOps.MultiplyAdd(bv, a2, one), min, max));
+                TOps.Store(o + 3 * channels, TOps.Clamp(TOps.MultiplyAdd(bv, a3, one), min, max));
+            }
+            for (; ox < x1; ox++, p0 += step, p1 += step, p2 += step, o += channels)
+                TOps.Store(o, TOps.Clamp(TOps.MultiplyAdd(bv, Window(p0, p1, p2, channels, w0, w1, w2, w3, w4, w5, w6, w7, w8), one), min, max));
+        }
+        if (c == channels) return;
+        // Channels after the last whole vector: scalar, through the same row pointers.
+        float** taps = stackalloc float*[9];
+        for (int ox = x0; ox < x1; ox++)
+        {
+            long offset = (long)(ox - x0) * step;
+            for (int kx = 0; kx < 3; kx++)
+            {
+                taps[kx] = r0 + offset + kx * channels;
+                taps[3 + kx] = r1 + offset + kx * channels;
+                taps[6 + kx] = r2 + offset + kx * channels;
+            }
+            for (int cc = c; cc < channels; cc++) output[(long)(ox - x0) * channels + cc] = ScalarChannel(taps, cc);
+        }
+    }
+
+    /// <summary>One pixel's 3x3 window sum for one channel vector: rows at p0, p1, p2, columns <paramref name="channels"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Window(float* p0, float* p1, float* p2, nint channels, TV w0, TV w1, TV w2, TV w3, TV w4, TV w5,
+        TV w6, TV w7, TV w8)
+    {
+        TV a = TOps.MultiplyAdd(TOps.Broadcast(0f), TOps.Load(p0), w0);
+        a = TOps.MultiplyAdd(a, TOps.Load(p0 + channels), w1);
+        a = TOps.MultiplyAdd(a, TOps.Load(p0 + 2 * channels), w2);
+        a = TOps.MultiplyAdd(a, TOps.Load(p1), w3);
+        a = TOps.MultiplyAdd(a, TOps.Load(p1 + channels), w4);
+        a = TOps.MultiplyAdd(a, TOps.Load(p1 + 2 * channels), w5);
+        a = TOps.MultiplyAdd(a, TOps.Load(p2), w6);
+        a = TOps.MultiplyAdd(a, TOps.Load(p2 + channels), w7);
+        return TOps.MultiplyAdd(a, TOps.Load(p2 + 2 * channels), w8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -121,12 +223,17 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
             for (int t = 0; t < tapCount; t++, w += padded) a = TOps.MultiplyAdd(a, TOps.Load(taps[t] + c), TOps.Load(w));
             TOps.Store(output + c, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c), a, one), min, max));
         }
-        for (; c < channels; c++)
-        {
-            float a = 0f;
-            for (int t = 0; t < tapCount; t++) a += taps[t][c] * weights[t * padded + c];
-            output[c] = Math.Clamp(a + bias[c], _min, _max);
-        }
+        for (; c < channels; c++) output[c] = ScalarChannel(taps, c);
+    }
+
+    /// <summary>One channel of one pixel (tap pointers at the pixel's channel 0), for channels after the last whole vector.</summary>
+    private float ScalarChannel(float** taps, int c)
+    {
+        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        float* weights = bias + _padded;
+        float a = 0f;
+        for (int t = 0; t < _taps; t++) a += taps[t][c] * weights[t * _padded + c];
+        return Math.Clamp(a + bias[c], _min, _max);
     }
 }
 
