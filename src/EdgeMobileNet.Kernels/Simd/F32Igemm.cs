@@ -60,6 +60,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     protected override void ComputeBlocks(ReadOnlySpan<float> input, Span<float> output, int p0, int p1, int nb0, int nb1)
     {
         float* tile = stackalloc float[MR * 64];
+        int* origins = stackalloc int[3 * MR];
         fixed (float* inp = input)
         fixed (float* outp = output)
         {
@@ -70,27 +71,21 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                     for (int p = c0; p < c1; p += MR)
                     {
                         if (c1 - p == 1) SinglePixel(inp, outp, p, nb, tile);
-                        else Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+                        else Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile, origins);
                     }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Tile(float* input, float* output, int p, int rows, int nb, float* tile)
+    private void Tile(float* input, float* output, int p, int rows, int nb, float* tile, int* origins)
     {
         var g = Geometry;
-        int plane = g.OutH * g.OutW;
-        // Per tile row: batch, first input row/column of its window.
-        int b0 = 0, y0 = 0, x0 = 0, b1 = 0, y1 = 0, x1 = 0, b2 = 0, y2 = 0, x2 = 0, b3 = 0, y3 = 0, x3 = 0;
-        int b4 = 0, y4 = 0, x4 = 0, b5 = 0, y5 = 0, x5 = 0;
-        // Rows past the end repeat the last pixel (computed, never stored).
-        Origin(p, plane, ref b0, ref y0, ref x0);
-        Origin(p + Math.Min(1, rows - 1), plane, ref b1, ref y1, ref x1);
-        Origin(p + Math.Min(2, rows - 1), plane, ref b2, ref y2, ref x2);
-        Origin(p + Math.Min(3, rows - 1), plane, ref b3, ref y3, ref x3);
-        Origin(p + Math.Min(4, rows - 1), plane, ref b4, ref y4, ref x4);
-        Origin(p + Math.Min(5, rows - 1), plane, ref b5, ref y5, ref x5);
+        // Per tile row: batch, first input row/column of its window; rows past the end repeat the last pixel.
+        int* ob = origins, oy = origins + MR, ox = origins + 2 * MR;
+        TileOrigins.Fill(g, p, rows, MR, ob, oy, ox);
+        int b0 = ob[0], y0 = oy[0], x0 = ox[0], b1 = ob[1], y1 = oy[1], x1 = ox[1], b2 = ob[2], y2 = oy[2], x2 = ox[2];
+        int b3 = ob[3], y3 = oy[3], x3 = ox[3], b4 = ob[4], y4 = oy[4], x4 = ox[4], b5 = ob[5], y5 = oy[5], x5 = ox[5];
 
         float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
         float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
@@ -195,8 +190,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     private void SinglePixel(float* input, float* output, int p, int nb, float* tile)
     {
         var g = Geometry;
-        int b = 0, y = 0, x = 0;
-        Origin(p, g.OutH * g.OutW, ref b, ref y, ref x);
+        int b, y, x;
+        TileOrigins.Fill(g, p, 1, 1, &b, &y, &x);
         float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
         float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
         int count = TOps.Count, nr = _nr, inC = g.InC;
@@ -234,17 +229,6 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         int oc0 = nb * nr, valid = Math.Min(nr, g.OutC - oc0);
         float* o = output + (long)p * g.OutC + oc0;
         for (int j = 0; j < valid; j++) o[j] = tile[j];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Origin(int pixel, int plane, ref int b, ref int y, ref int x)
-    {
-        var g = Geometry;
-        b = pixel / plane;
-        int r = pixel - b * plane;
-        int oy = r / g.OutW;
-        y = oy * g.StrideH - g.PadTop;
-        x = (r - oy * g.OutW) * g.StrideW - g.PadLeft;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

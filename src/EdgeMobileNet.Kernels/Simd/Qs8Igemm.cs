@@ -81,6 +81,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
     protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
     {
         int* tile = stackalloc int[MR * 64];
+        int* origins = stackalloc int[3 * MR];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
@@ -89,21 +90,20 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
                 int c1 = Math.Min(c0 + _chunkPixels, p1);
                 for (int nb = nb0; nb < nb1; nb++)
                     for (int p = c0; p < c1; p += MR)
-                        Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+                        Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile, origins);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Tile(sbyte* input, sbyte* output, int p, int rows, int nb, int* tile)
+    private void Tile(sbyte* input, sbyte* output, int p, int rows, int nb, int* tile, int* origins)
     {
         var g = Geometry;
-        int plane = g.OutH * g.OutW;
-        int b0 = 0, y0 = 0, x0 = 0, b1 = 0, y1 = 0, x1 = 0, b2 = 0, y2 = 0, x2 = 0, b3 = 0, y3 = 0, x3 = 0;
-        Origin(p, plane, ref b0, ref y0, ref x0);
-        Origin(p + (rows > 1 ? 1 : 0), plane, ref b1, ref y1, ref x1);
-        Origin(p + (rows > 2 ? 2 : 0), plane, ref b2, ref y2, ref x2);
-        Origin(p + (rows > 3 ? 3 : 0), plane, ref b3, ref y3, ref x3);
+        // Per tile row: batch, first input row/column of its window; rows past the end repeat the last pixel.
+        int* ob = origins, oy = origins + MR, ox = origins + 2 * MR;
+        TileOrigins.Fill(g, p, rows, MR, ob, oy, ox);
+        int b0 = ob[0], y0 = oy[0], x0 = ox[0], b1 = ob[1], y1 = oy[1], x1 = ox[1], b2 = ob[2], y2 = oy[2], x2 = ox[2];
+        int b3 = ob[3], y3 = oy[3], x3 = ox[3];
 
         int* w = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
         sbyte* padding = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
@@ -199,17 +199,6 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         int valid = Math.Min(nr, g.OutC - oc0);
         for (int m = 0; m < rows; m++)
             Qs8Requantizer.Row(tile + m * nr, output + (long)(p + m) * g.OutC + oc0, valid, _requant, oc0, TOps.WideRequantize);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Origin(int pixel, int plane, ref int b, ref int y, ref int x)
-    {
-        var g = Geometry;
-        b = pixel / plane;
-        int r = pixel - b * plane;
-        int oy = r / g.OutW;
-        y = oy * g.StrideH - g.PadTop;
-        x = (r - oy * g.OutW) * g.StrideW - g.PadLeft;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
