@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace EdgeMobileNet.Graph.Runtime;
 
 /// <summary>Work a <see cref="WorkerPool"/> can split: computes rows [first, first + count).</summary>
@@ -7,16 +9,21 @@ public interface IRowWork
 }
 
 /// <summary>
-/// A persistent pool for one session: <c>threads - 1</c> background workers created once, parked on a
-/// spinning <see cref="ManualResetEventSlim"/> between layers; the calling thread works too. <see cref="Run"/>
+/// A persistent pool for one session: <c>threads - 1</c> background workers created once; the calling thread works
+/// too. Between layers a worker spins on the run generation for up to <see cref="SpinMicroseconds"/> before it parks
+/// on its <see cref="ManualResetEventSlim"/>: a layer that follows within that time (nearly all of them inside
+/// one inference) starts without a kernel wake-up, which on a VM costs as much as a small layer. <see cref="Run"/>
 /// hands out the rows in chunks through an interlocked counter (so a worker slowed by another process does not
 /// hold the layer back) and allocates nothing. One <see cref="Run"/> at a time (sessions are single-caller).
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
     private const int SpinCount = 2000;
+    private const int SpinMicroseconds = 200;
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
+    private readonly int[] _parked;
+    private int _generation;
     private readonly ManualResetEventSlim _done = new(false, SpinCount);
     private IRowWork? _work;
     private int _rows, _chunkRows, _chunks, _nextChunk, _pending;
@@ -34,6 +41,7 @@ public sealed class WorkerPool : IDisposable
         _done.Wait(1);
         _threads = new Thread[threads - 1];
         _start = new ManualResetEventSlim[threads - 1];
+        _parked = new int[threads - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
             _start[i] = new ManualResetEventSlim(false, SpinCount);
@@ -66,9 +74,15 @@ public sealed class WorkerPool : IDisposable
         _work = work;
         _nextChunk = 0;
         _failure = null;
-        _pending = threads - 1;
         _done.Reset();
-        for (int i = 0; i < threads - 1; i++) _start[i].Set();
+        // Every worker sees the new generation and drains chunks until none are left (with fewer rows than
+        // threads, some find none), so every worker counts down.
+        _pending = _threads.Length;
+        // Full fence, then read each worker's parked flag (it sets the flag with a full fence, then re-reads the
+        // generation): a worker either sees this generation or is seen parked and woken.
+        Interlocked.Increment(ref _generation);
+        for (int i = 0; i < _threads.Length; i++)
+            if (Volatile.Read(ref _parked[i]) == 1) _start[i].Set();
         try
         {
             Drain(work);
@@ -95,10 +109,31 @@ public sealed class WorkerPool : IDisposable
     private void WorkerLoop(int index)
     {
         var start = _start[index];
+        int seen = 0;
+        long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
         while (true)
         {
-            start.Wait();
-            start.Reset();
+            int generation = Volatile.Read(ref _generation);
+            if (generation == seen)
+            {
+                long deadline = Stopwatch.GetTimestamp() + spinTicks;
+                var spinner = new SpinWait();
+                while ((generation = Volatile.Read(ref _generation)) == seen && Stopwatch.GetTimestamp() < deadline)
+                    spinner.SpinOnce(sleep1Threshold: -1); // never sleeps or yields to Sleep(1)
+            }
+            while (generation == seen)
+            {
+                Interlocked.Exchange(ref _parked[index], 1);
+                generation = Volatile.Read(ref _generation);
+                if (generation == seen)
+                {
+                    start.Wait();
+                    start.Reset(); // a stale Set (the worker had seen the generation already) only costs a loop
+                    generation = Volatile.Read(ref _generation);
+                }
+                Interlocked.Exchange(ref _parked[index], 0);
+            }
+            seen = generation;
             if (_stopping) return;
             try
             {
@@ -117,6 +152,7 @@ public sealed class WorkerPool : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
+        Interlocked.Increment(ref _generation);
         foreach (var s in _start) s.Set();
         foreach (var t in _threads) t.Join();
         foreach (var s in _start) s.Dispose();

@@ -74,7 +74,7 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         var g = Geometry;
         // One extra slot: an odd last tap pairs with itself (its partner weight is zero).
         byte** taps = stackalloc byte*[_pairs * 2];
-        sbyte* scratch = stackalloc sbyte[_pairs * 2 * NC];
+        sbyte* scratch = stackalloc sbyte[_pairs * 2 * 8];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
@@ -108,19 +108,53 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
             var (low, high) = Accumulate(taps, c, 2 * NC, w, bias + c, pairs);
             Store(output + c, low, high, c, zp, min, max);
         }
-        if (c < channels)
+        if (c == channels) return;
+        // The last partial group, 8 channels at a time: in place while 8 remain, then (fewer than 8) from inputs
+        // copied into zero-padded scratch, so no load passes a row's end.
+        int group = c / NC, rest = channels - c;
+        if (rest >= 8)
         {
-            // The last partial group: its inputs copied into zero-padded scratch, so no load passes a row's end.
-            int rest = channels - c;
-            for (int t = 0; t < 2 * pairs; t++)
-            {
-                Vector128<sbyte>.Zero.Store(scratch + t * NC);
-                Buffer.MemoryCopy(taps[t] + c, scratch + t * NC, NC, rest);
-            }
-            var (low, high) = Accumulate(null, (nint)scratch, NC, weights + c * pairs * 2, bias + c, pairs);
-            var bytes = Requantize(low, high, c, zp, min, max);
-            for (int j = 0; j < rest; j++) output[c + j] = bytes.GetElement(j);
+            Unsafe.WriteUnaligned(output + c, HalfGroup(taps, c, 0, pairs, group, 0));
+            c += 8;
+            rest -= 8;
         }
+        if (rest == 0) return;
+        for (int t = 0; t < 2 * pairs; t++)
+        {
+            Unsafe.WriteUnaligned(scratch + t * 8, 0L);
+            for (int j = 0; j < rest; j++) scratch[t * 8 + j] = taps[t][c + j];
+        }
+        long bytes = HalfGroup(null, (nint)scratch, 8, pairs, group, c % NC / 8);
+        for (int j = 0; j < rest; j++) output[c + j] = (sbyte)(bytes >> (8 * j));
+    }
+
+    /// <summary>
+    /// Eight channels (half <paramref name="half"/> of channel group <paramref name="group"/>) with 128-bit steps, as
+    /// eight int8 bytes: the accumulator lanes of those channels are the lower or upper 128 bits of the group's.
+    /// Inputs as in <see cref="Accumulate"/>, 8 bytes per tap.
+    /// </summary>
+    private long HalfGroup(sbyte** taps, nint offset, int tapStride, int pairs, int group, int half)
+    {
+        short* w = (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights)) + group * pairs * 2 * NC + half * 8;
+        int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)) + group * NC + half * 4;
+        var low = Sse2.LoadVector128(bias);
+        var high = Sse2.LoadVector128(bias + 8);
+        for (int p = 0; p < pairs; p++, w += 2 * NC)
+        {
+            sbyte* a = taps is null ? (sbyte*)offset + 2 * p * tapStride : taps[2 * p] + offset;
+            sbyte* b = taps is null ? a + tapStride : taps[2 * p + 1] + offset;
+            var x = Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(a)).AsSByte());
+            var y = Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(b)).AsSByte());
+            low = Sse2.Add(low, Sse2.MultiplyAddAdjacent(Sse2.UnpackLow(x, y), Sse2.LoadVector128(w)));
+            high = Sse2.Add(high, Sse2.MultiplyAddAdjacent(Sse2.UnpackHigh(x, y), Sse2.LoadVector128(w + NC)));
+        }
+        int entry = group * NC + half * 4;
+        var zp = Vector128.Create(_requant.ZeroPoint);
+        var min = Vector128.Create(_requant.Min);
+        var max = Vector128.Create(_requant.Max);
+        var words = Sse2.PackSignedSaturate(Qs8Requantizer.Four(low, _requant, entry, zp, min, max),
+            Qs8Requantizer.Four(high, _requant, entry + 8, zp, min, max));
+        return Sse2.PackSignedSaturate(words, words).AsInt64().ToScalar();
     }
 
     /// <summary>
