@@ -110,17 +110,20 @@ public static class OrtComparison
             ours.Run();
             if (ort is not null) { using var r = ort.Run(inputs!); }
         }
-        // Rounds of a few runs per engine (not single runs alternating): ORT's pool threads spin for a while after
-        // each run and would steal the cores from our next run; the first run of each block is not timed.
+        // Rounds of a few runs per engine (not single runs alternating): both engines' pool threads spin for a while
+        // after each run and would steal the cores from the other's next run, so each block starts after a pause in
+        // which they park, and its first run is not timed.
         const int Rounds = 5;
         Action ortRun = () => { using var r = ort!.Run(inputs!); };
         for (int round = 0, done = 0; round < Rounds; round++)
         {
             int block = (iterations - done) / (Rounds - round);
+            Thread.Sleep(PauseMs);
             ours.Run();
             for (int i = 0; i < block; i++) oursTimes[done + i] = Time(ours.Run);
             if (ort is not null)
             {
+                Thread.Sleep(PauseMs);
                 ortRun();
                 for (int i = 0; i < block; i++) ortTimes[done + i] = Time(ortRun);
             }
@@ -146,6 +149,8 @@ public static class OrtComparison
             ? [NamedOnnxValue.CreateFromTensor(input.Key, new DenseTensor<sbyte>(Enumerable.Range(0, count).Select(_ => (sbyte)random.Next(-128, 128)).ToArray(), dims))]
             : [NamedOnnxValue.CreateFromTensor(input.Key, new DenseTensor<float>(Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), dims))];
     }
+
+    private const int PauseMs = 100;
 
     private static double Time(Action run)
     {
