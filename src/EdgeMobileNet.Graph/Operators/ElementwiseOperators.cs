@@ -2,6 +2,7 @@ using EdgeMobileNet.Format.Model;
 using EdgeMobileNet.Graph.Runtime;
 using EdgeMobileNet.Kernels.Quantization;
 using EdgeMobileNet.Kernels.Reference;
+using EdgeMobileNet.Kernels.Simd;
 
 namespace EdgeMobileNet.Graph.Operators;
 
@@ -53,10 +54,13 @@ public static class ElementwiseOperators
         public override void Run() => F32Reference.Softmax(rows, depth, beta, input.AsReadOnly<float>(), output.As<float>());
     }
 
+    /// <summary>int8 softmax through its exp table (bit-exact with <see cref="Qs8Reference.Softmax"/>), built here once.</summary>
     private sealed class Qs8Softmax(OperatorDefinition def, int index, Qs8SoftmaxParams p, int rows, int depth,
         TensorBuffer input, TensorBuffer output) : PreparedOperator(def, index)
     {
-        public override void Run() => Qs8Reference.Softmax(p, rows, depth, input.AsReadOnly<sbyte>(), output.As<sbyte>());
+        private readonly Qs8SoftmaxTable _table = new(p);
+
+        public override void Run() => _table.Run(rows, depth, input.AsReadOnly<sbyte>(), output.As<sbyte>());
     }
 
     private sealed class F32Quantize(OperatorDefinition def, int index, float scale, int zeroPoint,

@@ -349,7 +349,7 @@ public static class Qs8Reference
         sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
 
     /// <summary>exp(beta * scale * diff) in Q0 for diff = q - max &lt;= 0: diff is rescaled to Q5.26 first.</summary>
-    private static int ExpOfScaledDiff(in Qs8SoftmaxParams p, int diff, int integerBits)
+    internal static int ExpOfScaledDiff(in Qs8SoftmaxParams p, int diff, int integerBits)
     {
         int rescaled = FixedPoint.MultiplyByQuantizedMultiplierGreaterThanOne(diff, p.InputMultiplier, p.InputLeftShift);
         return GemmlowpFixedPoint.ExpOnNegativeValues(rescaled, integerBits);

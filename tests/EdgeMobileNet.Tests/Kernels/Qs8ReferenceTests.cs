@@ -1,6 +1,7 @@
 using EdgeMobileNet.Kernels;
 using EdgeMobileNet.Kernels.Quantization;
 using EdgeMobileNet.Kernels.Reference;
+using EdgeMobileNet.Kernels.Simd;
 using Xunit;
 
 namespace EdgeMobileNet.Tests.Kernels;
@@ -506,6 +507,32 @@ public class Qs8ReferenceTests
         var output = new sbyte[depth];
         Qs8Reference.Softmax(p, 1, depth, input, output);
         Assert.All(output, v => Assert.Equal(expected, v));
+    }
+
+    /// <summary>The table softmax the graph runs: bit-exact with the reference over scales, betas and inputs, extremes included.</summary>
+    [Fact]
+    public void SoftmaxTable_MatchesTheReferenceExactly()
+    {
+        var random = new Random(11);
+        int checkedRows = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            double beta = i % 7 == 0 ? 1.0 : 0.05 + random.NextDouble() * 4;
+            double scale = i % 5 == 0 ? 1.0 / 256 : Math.Pow(10, random.NextDouble() * 3 - 3); // 0.001 .. 1: DiffMin cuts in
+            var p = Qs8SoftmaxParams.FromScales(beta, scale);
+            int rows = random.Next(1, 4), depth = random.Next(1, 1100);
+            var input = new sbyte[rows * depth];
+            for (int k = 0; k < input.Length; k++)
+                input[k] = (i % 4) switch { 0 => (sbyte)random.Next(-128, 128), 1 => (sbyte)(k % 2 == 0 ? -128 : 127), 2 => (sbyte)-128, _ => (sbyte)random.Next(100, 128) };
+            var expected = new sbyte[input.Length];
+            var actual = new sbyte[input.Length];
+            Array.Fill(actual, (sbyte)0x55);
+            Qs8Reference.Softmax(p, rows, depth, input, expected);
+            new Qs8SoftmaxTable(p).Run(rows, depth, input, actual);
+            Assert.Equal(expected, actual);
+            checkedRows += rows;
+        }
+        Assert.True(checkedRows >= 300);
     }
 
     [Fact]
