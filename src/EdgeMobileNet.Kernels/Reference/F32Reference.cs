@@ -177,10 +177,7 @@ public static class F32Reference
     /// <summary>Softmax over the last axis of [rows, depth]: exp(beta * (x - max)) normalized.</summary>
     public static void Softmax(int rows, int depth, float beta, ReadOnlySpan<float> input, Span<float> output)
     {
-        ReferenceChecks.NonNegative(rows, nameof(rows));
-        ReferenceChecks.NonNegative(depth, nameof(depth));
-        ReferenceChecks.Length(input.Length, (long)rows * depth, nameof(input));
-        ReferenceChecks.Length(output.Length, (long)rows * depth, nameof(output));
+        ReferenceChecks.RowsOfDepth(rows, depth, input.Length, output.Length);
 
         for (int r = 0; r < rows; r++)
         {
@@ -256,6 +253,15 @@ internal static class ReferenceChecks
     public static void Positive(int value, string name)
     {
         if (value <= 0) throw new ArgumentOutOfRangeException(name, value, "must be positive");
+    }
+
+    /// <summary>A [rows, depth] input and output (softmax).</summary>
+    public static void RowsOfDepth(int rows, int depth, int inputLength, int outputLength)
+    {
+        NonNegative(rows, nameof(rows));
+        NonNegative(depth, nameof(depth));
+        Length(inputLength, (long)rows * depth, "input");
+        Length(outputLength, (long)rows * depth, "output");
     }
 
     public static void Range(float min, float max)

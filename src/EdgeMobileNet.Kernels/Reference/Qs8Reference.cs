@@ -276,10 +276,7 @@ public static class Qs8Reference
     /// </remarks>
     public static void Softmax(in Qs8SoftmaxParams p, int rows, int depth, ReadOnlySpan<sbyte> input, Span<sbyte> output)
     {
-        ReferenceChecks.NonNegative(rows, nameof(rows));
-        ReferenceChecks.NonNegative(depth, nameof(depth));
-        ReferenceChecks.Length(input.Length, (long)rows * depth, nameof(input));
-        ReferenceChecks.Length(output.Length, (long)rows * depth, nameof(output));
+        ReferenceChecks.RowsOfDepth(rows, depth, input.Length, output.Length);
         if ((uint)p.InputLeftShift > 31 || p.DiffMin > 0)
             throw new ArgumentException($"bad softmax params {p}", nameof(p));
 

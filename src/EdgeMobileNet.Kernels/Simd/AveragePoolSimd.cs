@@ -21,33 +21,24 @@ public static unsafe class AveragePoolSimd
         Check(g, input.Length, output.Length);
         ReferenceChecks.Range(outputMin, outputMax);
         float* sums = stackalloc float[Block];
+        long* taps = stackalloc long[g.KernelH * g.KernelW];
         fixed (float* inp = input)
         fixed (float* outp = output)
         {
-            for (int b = 0; b < g.Batch; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-            for (int ox = 0; ox < g.OutW; ox++)
+            for (long pixel = 0, pixels = (long)g.Batch * g.OutH * g.OutW; pixel < pixels; pixel++)
             {
-                float* o = outp + (((long)b * g.OutH + oy) * g.OutW + ox) * g.OutC;
+                int count = Window(g, pixel, taps);
+                float* o = outp + pixel * g.OutC;
                 for (int c0 = 0; c0 < g.OutC; c0 += Block)
                 {
                     int n = Math.Min(Block, g.OutC - c0);
                     new Span<float>(sums, n).Clear();
-                    int count = 0;
-                    for (int ky = 0; ky < g.KernelH; ky++)
+                    for (int t = 0; t < count; t++)
                     {
-                        int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-                        if ((uint)iy >= (uint)g.InH) continue;
-                        for (int kx = 0; kx < g.KernelW; kx++)
-                        {
-                            int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
-                            if ((uint)ix >= (uint)g.InW) continue;
-                            float* x = inp + (((long)b * g.InH + iy) * g.InW + ix) * g.InC + c0;
-                            int c = 0;
-                            for (; c + 4 <= n; c += 4) (Vector128.Load(sums + c) + Vector128.Load(x + c)).Store(sums + c);
-                            for (; c < n; c++) sums[c] += x[c];
-                            count++;
-                        }
+                        float* x = inp + taps[t] + c0;
+                        int c = 0;
+                        for (; c + 4 <= n; c += 4) (Vector128.Load(sums + c) + Vector128.Load(x + c)).Store(sums + c);
+                        for (; c < n; c++) sums[c] += x[c];
                     }
                     for (int c = 0; c < n; c++)
                     {
@@ -64,36 +55,46 @@ public static unsafe class AveragePoolSimd
         Check(g, input.Length, output.Length);
         ReferenceChecks.Int8Range(outputMin, outputMax, nameof(outputMin));
         int* sums = stackalloc int[Block];
+        long* taps = stackalloc long[g.KernelH * g.KernelW];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
-            for (int b = 0; b < g.Batch; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-            for (int ox = 0; ox < g.OutW; ox++)
+            for (long pixel = 0, pixels = (long)g.Batch * g.OutH * g.OutW; pixel < pixels; pixel++)
             {
-                sbyte* o = outp + (((long)b * g.OutH + oy) * g.OutW + ox) * g.OutC;
+                int count = Window(g, pixel, taps);
+                sbyte* o = outp + pixel * g.OutC;
                 for (int c0 = 0; c0 < g.OutC; c0 += Block)
                 {
                     int n = Math.Min(Block, g.OutC - c0);
                     new Span<int>(sums, n).Clear();
-                    int count = 0;
-                    for (int ky = 0; ky < g.KernelH; ky++)
-                    {
-                        int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
-                        if ((uint)iy >= (uint)g.InH) continue;
-                        for (int kx = 0; kx < g.KernelW; kx++)
-                        {
-                            int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
-                            if ((uint)ix >= (uint)g.InW) continue;
-                            AddWidened(inp + (((long)b * g.InH + iy) * g.InW + ix) * g.InC + c0, sums, n);
-                            count++;
-                        }
-                    }
+                    for (int t = 0; t < count; t++) AddWidened(inp + taps[t] + c0, sums, n);
                     for (int c = 0; c < n; c++)
                         o[c0 + c] = (sbyte)Math.Clamp(Qs8Reference.RoundedAverage(sums[c], count), outputMin, outputMax);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The element offsets of output pixel <paramref name="pixel"/>'s window taps inside the input, in the
+    /// reference's (ky, kx) order; padding taps are left out (they count neither in the sum nor the divisor).
+    /// </summary>
+    private static int Window(in ConvGeometry g, long pixel, long* taps)
+    {
+        long plane = (long)g.OutH * g.OutW;
+        int b = (int)(pixel / plane), r = (int)(pixel - b * plane), oy = r / g.OutW, ox = r - oy * g.OutW;
+        int count = 0;
+        for (int ky = 0; ky < g.KernelH; ky++)
+        {
+            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+            if ((uint)iy >= (uint)g.InH) continue;
+            for (int kx = 0; kx < g.KernelW; kx++)
+            {
+                int ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                if ((uint)ix < (uint)g.InW) taps[count++] = (((long)b * g.InH + iy) * g.InW + ix) * g.InC;
+            }
+        }
+        return count;
     }
 
     /// <summary>sums[0..n) += x[0..n), int8 sign-extended to int32, 16 at a time.</summary>

@@ -12,6 +12,17 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 internal static unsafe class DwWindow
 {
+    /// <summary>The arguments of an int8 depthwise kernel with depth multiplier 1 (filter [taps][channels]).</summary>
+    public static void CheckQs8(in ConvGeometry g, Qs8OutputParams outputParams, int filterLength, int biasLength)
+    {
+        if (g.DepthMultiplier != 1 || g.OutC != g.InC) throw new ArgumentException("depth multiplier must be 1");
+        long taps = (long)g.KernelH * g.KernelW;
+        if (filterLength != taps * g.OutC) throw new ArgumentException($"filter has {filterLength} elements, expected {taps * g.OutC}");
+        if (biasLength != 0 && biasLength != g.OutC) throw new ArgumentException($"bias has {biasLength} elements, expected {g.OutC}");
+        if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
+            throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Fill(in ConvGeometry g, byte* input, int elementSize, byte* padding, int b, int oy, int ox, byte** taps)
     {
@@ -279,12 +290,8 @@ public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKerne
         ReadOnlySpan<int> bias)
         : base(g, $"Qs8DwConv{g.KernelH}x{g.KernelW}_{TOps.Channels}c_{TOps.Isa}")
     {
-        if (g.DepthMultiplier != 1 || g.OutC != g.InC) throw new ArgumentException("depth multiplier must be 1");
+        DwWindow.CheckQs8(g, outputParams, filter.Length, bias.Length);
         _taps = g.KernelH * g.KernelW;
-        if (filter.Length != (long)_taps * g.OutC) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)_taps * g.OutC}");
-        if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
-        if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
-            throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
         _padded = (g.OutC + TOps.Channels - 1) / TOps.Channels * TOps.Channels;
         _weights = GC.AllocateArray<short>(_taps * _padded, pinned: true);
         _bias = GC.AllocateArray<int>(_padded, pinned: true);

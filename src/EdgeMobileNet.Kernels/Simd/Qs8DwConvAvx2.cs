@@ -35,12 +35,8 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         ReadOnlySpan<int> bias)
         : base(g, $"Qs8DwConv{g.KernelH}x{g.KernelW}_{NC}c_TapPairs_Avx2")
     {
-        if (g.DepthMultiplier != 1 || g.OutC != g.InC) throw new ArgumentException("depth multiplier must be 1");
+        DwWindow.CheckQs8(g, outputParams, filter.Length, bias.Length);
         _taps = g.KernelH * g.KernelW;
-        if (filter.Length != (long)_taps * g.OutC) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)_taps * g.OutC}");
-        if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
-        if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
-            throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
         _pairs = (_taps + 1) / 2;
         _groups = (g.OutC + NC - 1) / NC;
         _weights = GC.AllocateArray<short>(_groups * _pairs * 2 * NC, pinned: true);

@@ -32,10 +32,7 @@ public sealed class Qs8SoftmaxTable
 
     public void Run(int rows, int depth, ReadOnlySpan<sbyte> input, Span<sbyte> output)
     {
-        ReferenceChecks.NonNegative(rows, nameof(rows));
-        ReferenceChecks.NonNegative(depth, nameof(depth));
-        ReferenceChecks.Length(input.Length, (long)rows * depth, nameof(input));
-        ReferenceChecks.Length(output.Length, (long)rows * depth, nameof(output));
+        ReferenceChecks.RowsOfDepth(rows, depth, input.Length, output.Length);
         for (int r = 0; r < rows; r++)
         {
             var x = input.Slice(r * depth, depth);
