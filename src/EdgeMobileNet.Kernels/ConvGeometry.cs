@@ -16,6 +16,11 @@ public readonly record struct ConvGeometry(
     int PadTop, int PadLeft,
     int DepthMultiplier = 1)
 {
+    /// <summary>1x1, stride 1, unpadded, same extent (pointwise and fully connected): output pixel p reads input row p.</summary>
+    public bool IsPointwise =>
+        KernelH == 1 && KernelW == 1 && StrideH == 1 && StrideW == 1 && PadTop == 0 && PadLeft == 0 &&
+        InH == OutH && InW == OutW;
+
     /// <summary>Output extent along one axis for explicit padding (the TFLite/ONNX formula).</summary>
     public static int OutputSize(int input, int kernel, int stride, int dilation, int padBefore, int padAfter)
     {

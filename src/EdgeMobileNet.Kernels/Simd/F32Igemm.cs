@@ -16,6 +16,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     where TV : struct
 {
     private const int MR = 6;
+    // 1x1, stride 1, unpadded (and fully connected): a pixel's input row is input + pixel * InC, no window origin.
+    private readonly bool _pointwise;
     private readonly float[] _packed;
     private readonly float[] _zeros;
     private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
@@ -50,6 +52,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         _min = outputMin;
         _max = outputMax;
         (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
+        _pointwise = g.IsPointwise;
     }
 
     public override int ColumnBlocks => _blocks;
@@ -83,7 +86,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         var g = Geometry;
         // Per tile row: batch, first input row/column of its window; rows past the end repeat the last pixel.
         int* ob = origins, oy = origins + MR, ox = origins + 2 * MR;
-        TileOrigins.Fill(g, p, rows, MR, ob, oy, ox);
+        if (!_pointwise) TileOrigins.Fill(g, p, rows, MR, ob, oy, ox);
         int b0 = ob[0], y0 = oy[0], x0 = ox[0], b1 = ob[1], y1 = oy[1], x1 = ox[1], b2 = ob[2], y2 = oy[2], x2 = ox[2];
         int b3 = ob[3], y3 = oy[3], x3 = ox[3], b4 = ob[4], y4 = oy[4], x4 = ox[4], b5 = ob[5], y5 = oy[5], x5 = ox[5];
 
@@ -103,12 +106,26 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             for (int kx = 0; kx < g.KernelW; kx++)
             {
                 int dx = kx * g.DilationW;
-                float* a0 = Row(input, zeros, b0, y0 + dy, x0 + dx);
-                float* a1 = Row(input, zeros, b1, y1 + dy, x1 + dx);
-                float* a2 = Row(input, zeros, b2, y2 + dy, x2 + dx);
-                float* a3 = Row(input, zeros, b3, y3 + dy, x3 + dx);
-                float* a4 = Row(input, zeros, b4, y4 + dy, x4 + dx);
-                float* a5 = Row(input, zeros, b5, y5 + dy, x5 + dx);
+                float* a0, a1, a2, a3, a4, a5;
+                if (_pointwise)
+                {
+                    // Rows past the end repeat the last pixel, as the origins do.
+                    a0 = input + (long)p * inC;
+                    a1 = a0 + Math.Min(1, rows - 1) * inC;
+                    a2 = a0 + Math.Min(2, rows - 1) * inC;
+                    a3 = a0 + Math.Min(3, rows - 1) * inC;
+                    a4 = a0 + Math.Min(4, rows - 1) * inC;
+                    a5 = a0 + Math.Min(5, rows - 1) * inC;
+                }
+                else
+                {
+                    a0 = Row(input, zeros, b0, y0 + dy, x0 + dx);
+                    a1 = Row(input, zeros, b1, y1 + dy, x1 + dx);
+                    a2 = Row(input, zeros, b2, y2 + dy, x2 + dx);
+                    a3 = Row(input, zeros, b3, y3 + dy, x3 + dx);
+                    a4 = Row(input, zeros, b4, y4 + dy, x4 + dx);
+                    a5 = Row(input, zeros, b5, y5 + dy, x5 + dx);
+                }
                 for (int ic = 0; ic < inC; ic++)
                 {
                     TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);

@@ -38,16 +38,12 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     public static bool Covers(in ConvGeometry g) =>
         g.DepthMultiplier == 1 && g.InC >= 1 && (long)g.KernelH * g.KernelW * g.InC <= MaxDepth;
 
-    private static bool IsPointwise(in ConvGeometry g) =>
-        g.KernelH == 1 && g.KernelW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
-        g.InH == g.OutH && g.InW == g.OutW;
-
     public Qs8GemmC2Avx2(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)
-        : base(g, IsPointwise(g) ? $"Qs8Gemm_{MR}x{NR}c2_Avx2" : $"Qs8Im2colGemm_{MR}x{NR}c2_Avx2")
+        : base(g, g.IsPointwise ? $"Qs8Gemm_{MR}x{NR}c2_Avx2" : $"Qs8Im2colGemm_{MR}x{NR}c2_Avx2")
     {
         if (!Covers(g)) throw new ArgumentException($"{Name} computes convolutions of depth multiplier 1 with 1 to {MaxDepth} window values");
-        _pointwise = IsPointwise(g);
+        _pointwise = g.IsPointwise;
         _inputZeroPoint = (short)inputZeroPoint;
         _k = g.KernelH * g.KernelW * g.InC;
         if (filter.Length != (long)g.OutC * _k) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)g.OutC * _k}");

@@ -22,6 +22,8 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
     private readonly Qs8ChannelParams _requant;
     private readonly int _nr, _blocks, _groups, _fullGroups, _tail, _blockStride, _chunkPixels;
     private readonly int _inH, _inW, _inC;
+    // Pointwise and fully connected: a pixel's input row is input + pixel * InC, no window origin.
+    private readonly bool _pointwise;
 
     public Qs8Igemm(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)
@@ -71,6 +73,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * _nr);
         _chunkPixels = Math.Clamp(65536 / (int)Math.Max(k, 1), MR, 1024) / MR * MR;
         (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
+        _pointwise = g.IsPointwise;
     }
 
     public override int ColumnBlocks => _blocks;
@@ -101,7 +104,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         var g = Geometry;
         // Per tile row: batch, first input row/column of its window; rows past the end repeat the last pixel.
         int* ob = origins, oy = origins + MR, ox = origins + 2 * MR;
-        TileOrigins.Fill(g, p, rows, MR, ob, oy, ox);
+        if (!_pointwise) TileOrigins.Fill(g, p, rows, MR, ob, oy, ox);
         int b0 = ob[0], y0 = oy[0], x0 = ox[0], b1 = ob[1], y1 = oy[1], x1 = ox[1], b2 = ob[2], y2 = oy[2], x2 = ox[2];
         int b3 = ob[3], y3 = oy[3], x3 = ox[3];
 
@@ -118,10 +121,22 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
             for (int kx = 0; kx < g.KernelW; kx++)
             {
                 int dx = kx * g.DilationW;
-                sbyte* a0 = Row(input, padding, b0, y0 + dy, x0 + dx);
-                sbyte* a1 = Row(input, padding, b1, y1 + dy, x1 + dx);
-                sbyte* a2 = Row(input, padding, b2, y2 + dy, x2 + dx);
-                sbyte* a3 = Row(input, padding, b3, y3 + dy, x3 + dx);
+                sbyte* a0, a1, a2, a3;
+                if (_pointwise)
+                {
+                    // Rows past the end repeat the last pixel, as the origins do.
+                    a0 = input + (long)p * _inC;
+                    a1 = a0 + Math.Min(1, rows - 1) * _inC;
+                    a2 = a0 + Math.Min(2, rows - 1) * _inC;
+                    a3 = a0 + Math.Min(3, rows - 1) * _inC;
+                }
+                else
+                {
+                    a0 = Row(input, padding, b0, y0 + dy, x0 + dx);
+                    a1 = Row(input, padding, b1, y1 + dy, x1 + dx);
+                    a2 = Row(input, padding, b2, y2 + dy, x2 + dx);
+                    a3 = Row(input, padding, b3, y3 + dy, x3 + dx);
+                }
                 int gi = 0;
                 for (; gi + 2 <= fullGroups; gi += 2)
                 {
