@@ -22,9 +22,10 @@ namespace EdgeMobileNet.Kernels.Simd;
 public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
 {
     private const int MR = 6, NR = 16;
-    // int16 input rows of one chunk: several tiles' worth stays in L2 while every channel block passes over it.
-    private const int ChunkBytes = 96 * 1024;
-    private const int MaxDepth = ChunkBytes / (2 * MR);
+    // int16 input rows of one chunk stay in L2 while every channel block passes over them; each chunk streams all
+    // the weights once, so chunks are as large as L2 allows (half of this core's 512 KB) and of balanced size.
+    private const int ChunkBytes = 192 * 1024;
+    private const int MaxDepth = 8192;
     private readonly short[] _weights;
     private readonly int[] _bias;
     private readonly Qs8ChannelParams _requant;
@@ -82,13 +83,16 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     {
         // Bounded by ChunkBytes; the slack takes im2col's whole-vector widening past the last row's end.
         short* rows = stackalloc short[_chunkPixels * _evenK + 16];
+        // Balanced chunks: 196 pixels in 2 chunks of 102 + 94, not 192 + 4 (a whole weight pass for 4 pixels).
+        int chunks = (p1 - p0 + _chunkPixels - 1) / _chunkPixels;
+        int chunk = chunks == 0 ? MR : Math.Min(_chunkPixels, ((p1 - p0 + chunks - 1) / chunks + MR - 1) / MR * MR);
         int* tile = stackalloc int[MR * NR];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
-            for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
+            for (int c0 = p0; c0 < p1; c0 += chunk)
             {
-                int pixels = Math.Min(_chunkPixels, p1 - c0);
+                int pixels = Math.Min(chunk, p1 - c0);
                 if (_pointwise) Widen(inp + (long)c0 * _k, rows, pixels);
                 else Im2col(inp, inp + input.Length, rows, c0, pixels);
                 for (int nb = nb0; nb < nb1; nb++)
