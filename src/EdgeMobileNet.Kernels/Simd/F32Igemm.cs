@@ -179,6 +179,21 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             if (rows > 5) { o += g.OutC; TOps.Store(o, TOps.Clamp(acc50, min, max)); TOps.Store(o + count, TOps.Clamp(acc51, min, max)); }
             return;
         }
+        // A partial block: a whole first vector goes straight out (layers of 8 or 24 channels have no second
+        // half at all); the rest through the scratch tile.
+        int first = 0;
+        if (valid >= count)
+        {
+            first = count;
+            float* o = output + (long)p * g.OutC + oc0;
+            TOps.Store(o, TOps.Clamp(acc00, min, max));
+            if (rows > 1) TOps.Store(o + g.OutC, TOps.Clamp(acc10, min, max));
+            if (rows > 2) TOps.Store(o + 2 * g.OutC, TOps.Clamp(acc20, min, max));
+            if (rows > 3) TOps.Store(o + 3 * g.OutC, TOps.Clamp(acc30, min, max));
+            if (rows > 4) TOps.Store(o + 4 * g.OutC, TOps.Clamp(acc40, min, max));
+            if (rows > 5) TOps.Store(o + 5 * g.OutC, TOps.Clamp(acc50, min, max));
+            if (valid == count) return;
+        }
         TOps.Store(tile, TOps.Clamp(acc00, min, max));
         TOps.Store(tile + count, TOps.Clamp(acc01, min, max));
         TOps.Store(tile + nr, TOps.Clamp(acc10, min, max));
@@ -194,7 +209,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         for (int m = 0; m < rows; m++)
         {
             float* o = output + (long)(p + m) * g.OutC + oc0;
-            for (int j = 0; j < valid; j++) o[j] = tile[m * nr + j];
+            for (int j = first; j < valid; j++) o[j] = tile[m * nr + j];
         }
     }
 
