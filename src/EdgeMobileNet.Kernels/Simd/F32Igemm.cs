@@ -9,7 +9,9 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// accumulates over taps x input channels, reading each tap's input row through a pointer (or a zero row for
 /// padding), so 1x1 (pointwise), 3x3 stride 2 (first layer), any stride/dilation/padding, and fully connected
 /// (1x1 over batch pixels) share one micro-kernel. Weights are packed at load per block of 2 vectors of output
-/// channels: [bias][taps * InC][2 vectors]; bias and clamp are fused.
+/// channels: [bias][taps * InC][2 vectors]; bias and clamp are fused. Windows over fewer than 8 input channels
+/// (the first layer: 3x3 over RGB) stage each chunk of pixels' im2col rows and run them through a pointwise
+/// instance instead: with three channels per tap, the per-tap pointer setup cost as much as the arithmetic.
 /// </summary>
 public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     where TOps : struct, IF32Ops<TV>
@@ -18,6 +20,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     private const int MR = 6;
     // 1x1, stride 1, unpadded (and fully connected): a pixel's input row is input + pixel * InC, no window origin.
     private readonly bool _pointwise;
+    private readonly F32Igemm<TOps, TV>? _im2col;
+    private readonly int _stagedPixels;
     private readonly float[] _packed;
     private readonly float[] _zeros;
     private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
@@ -53,6 +57,13 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         _max = outputMax;
         (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
         _pointwise = g.IsPointwise;
+        if (g.KernelH * g.KernelW > 1 && g.InC < 8)
+        {
+            // Staged rows live on the stack: 64 KB per chunk. The filter [OutC][taps * InC] is already the pointwise
+            // instance's [OutC][K].
+            _stagedPixels = Math.Clamp(16384 / _k, MR, 1024) / MR * MR;
+            _im2col = new F32Igemm<TOps, TV>(FullyConnectedGeometry.Of(_stagedPixels, _k, g.OutC), filter, bias, outputMin, outputMax);
+        }
     }
 
     public override int ColumnBlocks => _blocks;
@@ -62,6 +73,11 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
 
     protected override void ComputeBlocks(ReadOnlySpan<float> input, Span<float> output, int p0, int p1, int nb0, int nb1)
     {
+        if (_im2col is not null)
+        {
+            StagedBlocks(input, output, p0, p1, nb0, nb1);
+            return;
+        }
         float* tile = stackalloc float[MR * 64];
         int* origins = stackalloc int[3 * MR];
         fixed (float* inp = input)
@@ -76,6 +92,59 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                         if (c1 - p == 1) SinglePixel(inp, outp, p, nb, tile);
                         else Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile, origins);
                     }
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    private void StagedBlocks(ReadOnlySpan<float> input, Span<float> output, int p0, int p1, int nb0, int nb1)
+    {
+        var g = Geometry;
+        float* rows = stackalloc float[_stagedPixels * _k];
+        int* origins = stackalloc int[3 * _stagedPixels];
+        fixed (float* inp = input)
+        {
+            for (int c0 = p0; c0 < p1; c0 += _stagedPixels)
+            {
+                int n = Math.Min(_stagedPixels, p1 - c0);
+                Im2col(inp, rows, c0, n, origins);
+                _im2col!.ComputeBlocks(new ReadOnlySpan<float>(rows, n * _k), output.Slice(c0 * g.OutC, n * g.OutC), 0, n, nb0, nb1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// im2col rows (K floats in the packed (ky, kx, ic) order, zeros for padding) of pixels [first, first + pixels).
+    /// A window row inside the input is one run of KernelW x InC contiguous floats.
+    /// </summary>
+    private void Im2col(float* input, float* target, int first, int pixels, int* origins)
+    {
+        var g = Geometry;
+        int* b = origins, y = origins + pixels, x = y + pixels;
+        TileOrigins.Fill(g, first, pixels, pixels, b, y, x);
+        int run = g.KernelW * g.InC, n = TOps.Count;
+        for (int p = 0; p < pixels; p++, target += _k)
+        {
+            bool columnsInside = x[p] >= 0 && x[p] + (g.KernelW - 1) * g.DilationW < g.InW && g.DilationW == 1;
+            float* t = target;
+            for (int ky = 0; ky < g.KernelH; ky++)
+            {
+                int iy = y[p] + ky * g.DilationH;
+                if (columnsInside && (uint)iy < (uint)_inH)
+                {
+                    float* source = input + (((long)b[p] * _inH + iy) * _inW + x[p]) * _inC;
+                    int i = 0;
+                    for (; i + n <= run; i += n) TOps.Store(t + i, TOps.Load(source + i));
+                    for (; i < run; i++) t[i] = source[i];
+                    t += run;
+                    continue;
+                }
+                for (int kx = 0; kx < g.KernelW; kx++, t += _inC)
+                {
+                    float* source = Row(input, null, b[p], iy, x[p] + kx * g.DilationW);
+                    if (source is null) new Span<float>(t, _inC).Clear();
+                    else new ReadOnlySpan<float>(source, _inC).CopyTo(new Span<float>(t, _inC));
+                }
             }
         }
     }
