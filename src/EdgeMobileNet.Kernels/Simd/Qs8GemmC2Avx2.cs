@@ -56,18 +56,29 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         _blockStride = _evenK * NR;
         _weights = GC.AllocateArray<short>(_blocks * _blockStride, pinned: true);
         _bias = GC.AllocateArray<int>(_blocks * NR, pinned: true);
-        for (int oc = 0; oc < g.OutC; oc++)
+        // Packing is on the start-up path (V1 1.0-224: 4.2M weights): one int32 pair word per store, no bounds checks.
+        fixed (sbyte* source = filter)
+        fixed (short* packed = _weights)
         {
-            ReadOnlySpan<sbyte> row = filter.Slice(oc * _k, _k);
-            // Channel oc's weight for input channel k sits at pair k/2, lane oc%16, half k%2.
-            int column = oc / NR * _blockStride + oc % NR * 2;
-            int sum = 0;
-            for (int k = 0; k < _k; k++)
+            for (int oc = 0; oc < g.OutC; oc++)
             {
-                _weights[column + k / 2 * 2 * NR + (k & 1)] = row[k];
-                sum += row[k];
+                sbyte* row = source + (long)oc * _k;
+                // Channel oc's weights for input channels 2j, 2j+1 are word j * 16 + oc % 16 of its block.
+                int* column = (int*)(packed + (long)(oc / NR) * _blockStride) + oc % NR;
+                int sum = 0, j = 0;
+                for (; 2 * j + 1 < _k; j++)
+                {
+                    int w0 = row[2 * j], w1 = row[2 * j + 1];
+                    column[j * NR] = (ushort)w0 | (w1 << 16);
+                    sum += w0 + w1;
+                }
+                if ((_k & 1) != 0)
+                {
+                    column[j * NR] = (ushort)row[_k - 1];
+                    sum += row[_k - 1];
+                }
+                _bias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
             }
-            _bias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
         }
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
