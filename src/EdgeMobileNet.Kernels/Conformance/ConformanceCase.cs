@@ -9,7 +9,7 @@ namespace EdgeMobileNet.Kernels.Conformance;
 /// </summary>
 public sealed class ConformanceGenerator(int seed)
 {
-    private static readonly int[] OddChannels = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 63, 65];
+    private static readonly int[] OddChannels = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 63, 65];
     private readonly Random _random = new(seed);
 
     public Random Random => _random;
