@@ -190,7 +190,7 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         for (; c + NC <= channels; c += NC)
         {
             short* w = weights + c * pairs * 2;
-            var (low, high) = Accumulate(taps, c, 2 * NC, w, bias + c, pairs);
+            var (low, high) = Accumulate(taps, c, w, bias + c, pairs);
             Store(output + c, low, high, c, zp, min, max);
         }
         if (c == channels) return;
@@ -216,7 +216,7 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
     /// <summary>
     /// Eight channels (half <paramref name="half"/> of channel group <paramref name="group"/>) with 128-bit steps, as
     /// eight int8 bytes: the accumulator lanes of those channels are the lower or upper 128 bits of the group's.
-    /// Inputs as in <see cref="Accumulate"/>, 8 bytes per tap.
+    /// Tap t's 8 input bytes at taps[t] + offset, or (taps null) at offset + t * tapStride.
     /// </summary>
     private long HalfGroup(sbyte** taps, nint offset, int tapStride, int pairs, int group, int half)
     {
@@ -242,23 +242,13 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         return Sse2.PackSignedSaturate(words, words).AsInt64().ToScalar();
     }
 
-    /// <summary>
-    /// Sums of 16 channels over all taps: tap t's input at taps[t] + offset, or (taps null) at offset + t * tapStride.
-    /// </summary>
+    /// <summary>Sums of 16 channels over all taps, tap t's input at taps[t] + offset.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<int> Low, Vector256<int> High) Accumulate(sbyte** taps, nint offset, int tapStride, short* w, int* bias, int pairs)
+    private static (Vector256<int> Low, Vector256<int> High) Accumulate(sbyte** taps, nint offset, short* w, int* bias, int pairs)
     {
         var low = Avx.LoadVector256(bias);
         var high = Avx.LoadVector256(bias + 8);
-        for (int p = 0; p < pairs; p++, w += 2 * NC)
-        {
-            sbyte* a = taps is null ? (sbyte*)offset + 2 * p * tapStride : taps[2 * p] + offset;
-            sbyte* b = taps is null ? a + tapStride : taps[2 * p + 1] + offset;
-            var x = Avx2.ConvertToVector256Int16(a);
-            var y = Avx2.ConvertToVector256Int16(b);
-            low = Avx2.Add(low, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(x, y), Avx.LoadVector256(w)));
-            high = Avx2.Add(high, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(x, y), Avx.LoadVector256(w + NC)));
-        }
+        for (int p = 0; p < pairs; p++, w += 2 * NC) PairStep(ref low, ref high, taps[2 * p] + offset, taps[2 * p + 1] + offset, w);
         return (low, high);
     }
 
