@@ -12,6 +12,35 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 internal static unsafe class DwWindow
 {
+    /// <summary>3x3 undilated windows: the shape the row sweeps compute.</summary>
+    public static bool IsUndilated3x3(in ConvGeometry g) =>
+        g.KernelH == 3 && g.KernelW == 3 && g.DilationH == 1 && g.DilationW == 1;
+
+    /// <summary>Output columns [X0, X1) whose 3-wide window lies inside the input horizontally.</summary>
+    public static (int X0, int X1) InteriorColumns(in ConvGeometry g)
+    {
+        int x0 = Math.Min((g.PadLeft + g.StrideW - 1) / g.StrideW, g.OutW);
+        int x1 = Math.Clamp(g.InW - 3 + g.PadLeft < 0 ? 0 : (g.InW - 3 + g.PadLeft) / g.StrideW + 1, x0, g.OutW);
+        return (x0, x1);
+    }
+
+    /// <summary>
+    /// The three input rows of output row (b, oy)'s 3x3 window, each at the leftmost input pixel of output column
+    /// <paramref name="x0"/>; rows in the vertical padding point into <paramref name="paddingRow"/> (an input row of
+    /// the padding value).
+    /// </summary>
+    public static void SweepRows<T>(in ConvGeometry g, T* input, T* paddingRow, int b, int oy, int x0, out T* r0, out T* r1,
+        out T* r2) where T : unmanaged
+    {
+        long rowElements = (long)g.InW * g.InC;
+        T* image = input + b * g.InH * rowElements;
+        int iy = oy * g.StrideH - g.PadTop;
+        long column = ((long)x0 * g.StrideW - g.PadLeft) * g.InC;
+        r0 = ((uint)iy < (uint)g.InH ? image + iy * rowElements : paddingRow) + column;
+        r1 = ((uint)(iy + 1) < (uint)g.InH ? image + (iy + 1) * rowElements : paddingRow) + column;
+        r2 = ((uint)(iy + 2) < (uint)g.InH ? image + (iy + 2) * rowElements : paddingRow) + column;
+    }
+
     /// <summary>The arguments of an int8 depthwise kernel with depth multiplier 1 (filter [taps][channels]).</summary>
     public static void CheckQs8(in ConvGeometry g, Qs8OutputParams outputParams, int filterLength, int biasLength)
     {
@@ -85,12 +114,10 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         // Only where a pixel has at most one group of four channel vectors: the per-pixel loop then has too few
         // independent chains to hide the FMA latency (measured: 112x112x32 2x faster swept; at 128+ channels the
         // per-pixel loop is faster, its weights and inputs stay closer in cache).
-        _sweep = g.KernelH == 3 && g.KernelW == 3 && g.DilationH == 1 && g.DilationW == 1 &&
-                 g.InC >= TOps.Count && g.InC <= 4 * TOps.Count;
+        _sweep = DwWindow.IsUndilated3x3(g) && g.InC >= TOps.Count && g.InC <= 4 * TOps.Count;
         if (_sweep)
         {
-            _x0 = Math.Min((g.PadLeft + g.StrideW - 1) / g.StrideW, g.OutW);
-            _x1 = Math.Clamp(g.InW - 3 + g.PadLeft < 0 ? 0 : (g.InW - 3 + g.PadLeft) / g.StrideW + 1, _x0, g.OutW);
+            (_x0, _x1) = DwWindow.InteriorColumns(g);
             _zeroRow = GC.AllocateArray<float>(g.InW * g.InC, pinned: true);
         }
     }
@@ -136,13 +163,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
         float* weights = bias + padded;
         float* zeroRow = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeroRow));
-        long rowFloats = (long)g.InW * g.InC;
-        float* image = input + (long)b * g.InH * rowFloats;
-        int iy = oy * g.StrideH - g.PadTop;
-        long column = ((long)x0 * stride - g.PadLeft) * channels; // first interior pixel's leftmost input column
-        float* r0 = ((uint)iy < (uint)g.InH ? image + iy * rowFloats : zeroRow) + column;
-        float* r1 = ((uint)(iy + 1) < (uint)g.InH ? image + (iy + 1) * rowFloats : zeroRow) + column;
-        float* r2 = ((uint)(iy + 2) < (uint)g.InH ? image + (iy + 2) * rowFloats : zeroRow) + column;
+        DwWindow.SweepRows(g, input, zeroRow, b, oy, x0, out float* r0, out float* r1, out float* r2);
         output += (long)x0 * channels;
         TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
         nint step = (nint)stride * channels;

@@ -68,11 +68,10 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         _padding.AsSpan().Fill((sbyte)inputZeroPoint);
         _requant = new Qs8ChannelParams(outputParams, g.OutC, channelOfEntry);
         // Measured faster at every MobileNet shape: 112x112x32 2.6x, 56x56x128 1.6x, 7x7x1024 1.2x.
-        _sweep = g.KernelH == 3 && g.KernelW == 3 && g.DilationH == 1 && g.DilationW == 1 && g.OutC % 8 == 0;
+        _sweep = DwWindow.IsUndilated3x3(g) && g.OutC % 8 == 0;
         if (_sweep)
         {
-            _x0 = Math.Min((g.PadLeft + g.StrideW - 1) / g.StrideW, g.OutW);
-            _x1 = Math.Clamp(g.InW - 3 + g.PadLeft < 0 ? 0 : (g.InW - 3 + g.PadLeft) / g.StrideW + 1, _x0, g.OutW);
+            (_x0, _x1) = DwWindow.InteriorColumns(g);
             _paddingRow = GC.AllocateArray<sbyte>(g.InW * g.InC, pinned: true);
             _paddingRow.AsSpan().Fill((sbyte)inputZeroPoint);
         }
@@ -122,13 +121,7 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         short* weights = (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights));
         int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
         sbyte* paddingRow = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_paddingRow));
-        long rowBytes = (long)g.InW * channels;
-        sbyte* image = input + b * g.InH * rowBytes;
-        int iy = oy * g.StrideH - g.PadTop;
-        long column = ((long)x0 * g.StrideW - g.PadLeft) * channels;
-        sbyte* r0 = ((uint)iy < (uint)g.InH ? image + iy * rowBytes : paddingRow) + column;
-        sbyte* r1 = ((uint)(iy + 1) < (uint)g.InH ? image + (iy + 1) * rowBytes : paddingRow) + column;
-        sbyte* r2 = ((uint)(iy + 2) < (uint)g.InH ? image + (iy + 2) * rowBytes : paddingRow) + column;
+        DwWindow.SweepRows(g, input, paddingRow, b, oy, x0, out sbyte* r0, out sbyte* r1, out sbyte* r2);
         var zp = Vector256.Create(_requant.ZeroPoint);
         var min = Vector256.Create(_requant.Min);
         var max = Vector256.Create(_requant.Max);
