@@ -16,6 +16,8 @@ namespace EdgeMobileNet.Benchmarks;
 /// ONNX Runtime (CPU provider, all graph optimizations, intra-op threads = N) on the same models, exported with
 /// EdgeMobileNet.Import's OnnxExporter (int8 as QDQ). The two engines take turns in five rounds, so both see the
 /// same machine load; the table gives both medians and ORT's median over ours (above 1: we are faster).
+/// <c>--per-layer</c> then lists, in execution order, our operators' median times and ORT's nodes' median kernel
+/// times from its own profiler (ORT fuses nodes, so the two lists need not line up one to one).
 /// </summary>
 public static class OrtComparison
 {
@@ -28,6 +30,7 @@ public static class OrtComparison
         string? isa = null;
         var threads = new List<int> { 1, Environment.ProcessorCount };
         int iterations = 30, warmup = 5;
+        bool perLayer = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,6 +40,7 @@ public static class OrtComparison
                 case "--threads": threads = args[++i].Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).Distinct().ToList(); break;
                 case "--iterations": iterations = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--isa": isa = args[++i]; break;
+                case "--per-layer": perLayer = true; break;
                 default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -50,7 +54,7 @@ public static class OrtComparison
             ModelDefinition model;
             try { model = Load(name); }
             catch (Exception e) { Console.WriteLine($"{name,-20} cannot load: {e.Message}"); continue; }
-            foreach (int t in threads) Compare(name, model, t, isa, warmup, iterations);
+            foreach (int t in threads) Compare(name, model, t, isa, warmup, iterations, perLayer);
         }
         return 0;
     }
@@ -72,7 +76,7 @@ public static class OrtComparison
         return parts[3] == "int8" ? PostTrainingQuantizer.Quantize(f32, PostTrainingQuantizer.SyntheticCalibration(f32, 4, 7)) : f32;
     }
 
-    private static void Compare(string name, ModelDefinition model, int threads, string? isa, int warmup, int iterations)
+    private static void Compare(string name, ModelDefinition model, int threads, string? isa, int warmup, int iterations, bool perLayer)
     {
         using var ours = EmnSession.Create(model, new EmnOptions { Isa = isa, Threads = threads });
         var random = new Random(42);
@@ -86,13 +90,7 @@ public static class OrtComparison
         string ortNote = "";
         try
         {
-            using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
-            {
-                IntraOpNumThreads = threads,
-                InterOpNumThreads = 1,
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            };
+            using var options = OrtOptions(threads);
             ort = new Microsoft.ML.OnnxRuntime.InferenceSession(OnnxExporter.Export(model), options);
             inputs = OrtInputs(ort, random);
         }
@@ -136,9 +134,84 @@ public static class OrtComparison
         {
             double ortMs = Median(ortTimes);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{line} {ortMs,9:F2} {ortMs / oursMs,9:F2}"));
-            ort.Dispose();
         }
+        ort?.Dispose();
+        if (perLayer) PrintLayers(ours, model, threads, ort is null ? null : inputs, iterations);
     }
+
+    /// <summary>
+    /// Profiles both engines, one run each in turn (the machine's speed drifts by the minute), and prints each one's
+    /// per-node medians in execution order.
+    /// </summary>
+    private static void PrintLayers(EmnSession ours, ModelDefinition model, int threads, List<NamedOnnxValue>? inputs, int iterations)
+    {
+        int ops = ours.Operators.Count;
+        var ticks = new long[ops * iterations];
+        Microsoft.ML.OnnxRuntime.InferenceSession? ort = null;
+        if (inputs is not null)
+        {
+            // A session of its own: profiling from creation would have slowed the timed comparison.
+            using var options = OrtOptions(threads);
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), $"emn-ort-profile-{Environment.ProcessId}");
+            ort = new Microsoft.ML.OnnxRuntime.InferenceSession(OnnxExporter.Export(model), options);
+        }
+        for (int i = 0; i < iterations; i++)
+        {
+            ours.RunProfiled(ticks.AsSpan(i * ops, ops));
+            if (ort is not null) { using var r = ort.Run(inputs!); }
+        }
+        var rows = new List<(string Ours, double OursMs, string Ort, double OrtMs)>();
+        for (int o = 0; o < ops; o++)
+        {
+            var samples = new double[iterations];
+            for (int i = 0; i < iterations; i++) samples[i] = ticks[i * ops + o] * 1000.0 / Stopwatch.Frequency;
+            rows.Add((ours.Model.Operators[o].Name, Median(samples), "", double.NaN));
+        }
+        if (ort is not null)
+        {
+            string file = ort.EndProfiling();
+            ort.Dispose();
+            var nodes = OrtNodeMedians(file);
+            File.Delete(file);
+            for (int n = 0; n < nodes.Count; n++)
+            {
+                if (n >= rows.Count) rows.Add(("", double.NaN, "", double.NaN));
+                rows[n] = rows[n] with { Ort = nodes[n].Name, OrtMs = nodes[n].Ms };
+            }
+        }
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"  {"ours",-28} {"ms",7}   {"ORT node",-40} {"ms",7}"));
+        foreach (var r in rows)
+            Console.WriteLine(string.Create(inv, $"  {r.Ours,-28} {r.OursMs,7:F3}   {r.Ort,-40} {r.OrtMs,7:F3}"));
+        Console.WriteLine(string.Create(inv, $"  {"sum",-28} {rows.Where(r => !double.IsNaN(r.OursMs)).Sum(r => r.OursMs),7:F3}   {"",-40} {rows.Where(r => !double.IsNaN(r.OrtMs)).Sum(r => r.OrtMs),7:F3}"));
+    }
+
+    /// <summary>Median kernel time of each node in ORT's profile (Chrome trace JSON, "Node" events named NAME_kernel_time).</summary>
+    private static List<(string Name, double Ms)> OrtNodeMedians(string file)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(file));
+        var order = new List<string>();
+        var samples = new Dictionary<string, List<double>>();
+        foreach (var e in doc.RootElement.EnumerateArray())
+        {
+            if (e.GetProperty("cat").GetString() != "Node") continue;
+            string name = e.GetProperty("name").GetString()!;
+            if (!name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+            name = name[..^"_kernel_time".Length];
+            if (!samples.TryGetValue(name, out var list)) { samples[name] = list = []; order.Add(name); }
+            list.Add(e.GetProperty("dur").GetDouble() / 1000.0);
+        }
+        return order.Select(n => (n, Median(samples[n].ToArray()))).ToList();
+    }
+
+    private static Microsoft.ML.OnnxRuntime.SessionOptions OrtOptions(int threads) => new()
+    {
+        IntraOpNumThreads = threads,
+        InterOpNumThreads = 1,
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+    };
 
     private static List<NamedOnnxValue> OrtInputs(Microsoft.ML.OnnxRuntime.InferenceSession ort, Random random)
     {

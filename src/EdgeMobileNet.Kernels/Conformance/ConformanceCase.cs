@@ -86,6 +86,12 @@ public sealed class ConformanceGenerator(int seed)
         return values;
     }
 
+    /// <summary>
+    /// int8 biases: mostly within 2^16, sometimes anywhere in int32, so accumulators exceed the bound under which
+    /// kernels may pick a shorter rounding sequence (Qs8RequantizeRight8) and must fall back to the general one.
+    /// </summary>
+    public int[] Bias(int count) => _random.Next(8) == 0 ? Int32(count, int.MaxValue - 1) : Int32(count, 1 << 16);
+
     /// <summary>A zero point, often at an extreme of the int8 range.</summary>
     public int ZeroPoint() => _random.Next(4) switch
     {

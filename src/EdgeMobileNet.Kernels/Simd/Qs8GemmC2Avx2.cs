@@ -33,6 +33,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     private readonly Qs8ChannelParams _requant;
     private readonly int _k, _evenK, _blocks, _blockStride, _chunkPixels;
     private readonly bool _pointwise;
+    private readonly bool _rightShiftRounding; // Qs8RequantizeRight8's preconditions hold
     private readonly short _inputZeroPoint;
 
     public static bool IsSupported => Avx2.IsSupported;
@@ -83,6 +84,10 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
             }
         }
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
+        // |acc| <= |bias - zp * sum(w)| + K * 128 * 128 (int8 activations or padding zero points times int8 weights).
+        long bound = 0;
+        for (int oc = 0; oc < g.OutC; oc++) bound = Math.Max(bound, Math.Abs((long)_bias[oc]) + (long)_k * 128 * 128);
+        _rightShiftRounding = _requant.AllShiftRight && bound < 1L << 30;
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
     }
 
@@ -263,27 +268,31 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         if (rows > 4) { Avx.Store(tile + 64, acc40); Avx.Store(tile + 72, acc41); }
         if (rows > 5) { Avx.Store(tile + 80, acc50); Avx.Store(tile + 88, acc51); }
         int outC = Geometry.OutC, oc0 = nb * NR;
-        StoreRows(tile, output + oc0, rows, outC, oc0, Math.Min(NR, outC - oc0));
+        if (_rightShiftRounding) StoreRows<Qs8RequantizeRight8>(tile, output + oc0, rows, outC, oc0, Math.Min(NR, outC - oc0));
+        else StoreRows<Qs8Requantize8>(tile, output + oc0, rows, outC, oc0, Math.Min(NR, outC - oc0));
     }
 
-    /// <summary>Requantizes <paramref name="rows"/> pixels' 16 channels and writes the first <paramref name="valid"/> of each.</summary>
-    private void StoreRows(int* tile, sbyte* output, int rows, int outC, int oc0, int valid)
+    /// <summary>Requantizes <paramref name="rows"/> pixels' 16 channels, two pixels per step, and writes the first <paramref name="valid"/> of each.</summary>
+    private void StoreRows<TRound>(int* tile, sbyte* output, int rows, int outC, int oc0, int valid)
+        where TRound : struct, IQs8Rounding8<TRound>
     {
-        var zp = Vector256.Create(_requant.ZeroPoint);
-        var min = Vector256.Create(_requant.Min);
-        var max = Vector256.Create(_requant.Max);
-        var low = new Qs8Requantize8(_requant, oc0);
-        var high = new Qs8Requantize8(_requant, oc0 + 8);
-        for (int m = 0; m < rows; m++, tile += NR, output += outC)
+        var zp = Vector256.Create((short)_requant.ZeroPoint);
+        var min = Vector256.Create((sbyte)_requant.Min);
+        var max = Vector256.Create((sbyte)_requant.Max);
+        var low = TRound.Load(_requant, oc0);
+        var high = TRound.Load(_requant, oc0 + 8);
+        for (int m = 0; m < rows; m += 2, tile += 2 * NR, output += 2 * outC)
         {
-            var r0 = low.Apply(Avx.LoadVector256(tile), zp, min, max);
-            var r1 = high.Apply(Avx.LoadVector256(tile + 8), zp, min, max);
-            // Values are inside int8 already: the saturating packs only narrow.
-            var bytes = Sse2.PackSignedSaturate(Sse2.PackSignedSaturate(r0.GetLower(), r0.GetUpper()),
-                Sse2.PackSignedSaturate(r1.GetLower(), r1.GetUpper()));
-            if (valid == NR) Unsafe.WriteUnaligned(output, bytes);
-            else
-                for (int j = 0; j < valid; j++) output[j] = bytes.GetElement(j);
+            bool pair = m + 1 < rows;
+            var bytes = Qs8Rounding.TwoPixels16(low, high, tile, pair ? tile + NR : tile, zp, min, max);
+            if (valid == NR)
+            {
+                Unsafe.WriteUnaligned(output, bytes.GetLower());
+                if (pair) Unsafe.WriteUnaligned(output + outC, bytes.GetUpper());
+                continue;
+            }
+            for (int j = 0; j < valid; j++) output[j] = bytes.GetElement(j);
+            if (pair) for (int j = 0; j < valid; j++) output[outC + j] = bytes.GetElement(NR + j);
         }
     }
 }

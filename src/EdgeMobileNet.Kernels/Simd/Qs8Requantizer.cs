@@ -52,15 +52,21 @@ public sealed unsafe class Qs8ChannelParams
             _data[2 * paddedChannels + c] = right;
             _data[3 * paddedChannels + c] = mask;
             _data[4 * paddedChannels + c] = mask >> 1;
+            if (right == 0) AllShiftRight = false;
         }
         if (p.OutputMin < sbyte.MinValue || p.OutputMax > sbyte.MaxValue || p.OutputMin > p.OutputMax)
             throw new ArgumentException($"output clamp [{p.OutputMin}, {p.OutputMax}] is not inside int8", nameof(p));
+        if (p.OutputZeroPoint < sbyte.MinValue || p.OutputZeroPoint > sbyte.MaxValue)
+            throw new ArgumentException($"output zero point {p.OutputZeroPoint} is not inside int8", nameof(p));
         ZeroPoint = p.OutputZeroPoint;
         Min = p.OutputMin;
         Max = p.OutputMax;
     }
 
     public int Padded { get; }
+
+    /// <summary>Every channel's shift is negative (a right shift of 1 or more, no left shift): the common case.</summary>
+    public bool AllShiftRight { get; } = true;
     public int ZeroPoint { get; }
     public int Min { get; }
     public int Max { get; }
@@ -173,38 +179,123 @@ public static unsafe class Qs8Requantizer
 }
 
 /// <summary>
-/// Eight channels' requantization parameters loaded into AVX2 registers once, for output steps that requantize
-/// several pixels of the same channels (hoisted out of the pixel loop, and one base address for all five loads).
+/// The rounding half of an AVX2 output step on eight channels: MultiplyByQuantizedMultiplier without zero point
+/// or clamp, parameters loaded into registers once per channel block (hoisted out of the pixel loop).
 /// </summary>
-internal readonly unsafe struct Qs8Requantize8
+internal interface IQs8Rounding8<TSelf> where TSelf : struct, IQs8Rounding8<TSelf>
 {
-    private readonly Vector256<int> _leftShift, _multiplier, _rightShift, _mask, _halfMask;
+    static abstract TSelf Load(Qs8ChannelParams p, int c);
+    Vector256<int> Round(Vector256<int> acc);
+}
+
+/// <summary>Bit-exact <see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> for any shift and accumulator.</summary>
+internal readonly unsafe struct Qs8Requantize8 : IQs8Rounding8<Qs8Requantize8>
+{
+    private readonly Vector256<int> _leftShift, _multiplier, _multiplierOdd, _rightShift, _mask, _halfMask;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Qs8Requantize8(Qs8ChannelParams p, int c)
     {
         int* m = p.Multiplier + c;
-        int n = p.Padded;
         _multiplier = Avx.LoadVector256(m);
-        _rightShift = Avx.LoadVector256(m + 2 * n);
-        _mask = Avx.LoadVector256(m + 3 * n);
-        _halfMask = Avx.LoadVector256(m + 4 * n);
-        _leftShift = Avx.LoadVector256(m + 5 * n);
+        _multiplierOdd = Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32();
+        _rightShift = Avx.LoadVector256(p.RightShift + c);
+        _mask = Avx.LoadVector256(p.Mask + c);
+        _halfMask = Avx.LoadVector256(p.HalfMask + c);
+        _leftShift = Avx.LoadVector256(p.LeftShift + c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Qs8Requantize8 Load(Qs8ChannelParams p, int c) => new(p, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Round(Vector256<int> acc)
+    {
+        var h = Qs8Rounding.DoublingHighMul(Avx2.ShiftLeftLogicalVariable(acc, _leftShift.AsUInt32()), _multiplier, _multiplierOdd);
+        var shifted = Avx2.ShiftRightArithmeticVariable(h, _rightShift.AsUInt32());
+        var remainder = Avx2.And(h, _mask);
+        var threshold = Avx2.Subtract(_halfMask, Avx2.ShiftRightArithmetic(h, 31));
+        return Avx2.Subtract(shifted, Avx2.CompareGreaterThan(remainder, threshold));
     }
 
     /// <summary>Bit-exact <see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> + zero point + clamp on eight lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<int> Apply(Vector256<int> acc, Vector256<int> zp, Vector256<int> min, Vector256<int> max)
+    public Vector256<int> Apply(Vector256<int> acc, Vector256<int> zp, Vector256<int> min, Vector256<int> max) =>
+        Avx2.Min(Avx2.Max(Avx2.Add(Round(acc), zp), min), max);
+}
+
+/// <summary>
+/// <see cref="Qs8Requantize8"/> with fewer steps, for kernels that proved at load that every channel shifts right
+/// (<see cref="Qs8ChannelParams.AllShiftRight"/>: no left shift) and |accumulator| &lt; 2^30: then TFLite's
+/// rounding divide (half away from zero) is (h + 2^(e-1) + (h &lt; 0 ? -1 : 0)) >> e without overflow.
+/// </summary>
+internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8RequantizeRight8>
+{
+    private readonly Vector256<int> _multiplier, _multiplierOdd, _rightShift, _half;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Qs8RequantizeRight8(Qs8ChannelParams p, int c)
     {
-        var x = Avx2.ShiftLeftLogicalVariable(acc, _leftShift.AsUInt32());
+        _multiplier = Avx.LoadVector256(p.Multiplier + c);
+        _multiplierOdd = Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32();
+        _rightShift = Avx.LoadVector256(p.RightShift + c);
+        _half = Avx2.Add(Avx.LoadVector256(p.HalfMask + c), Vector256<int>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Qs8RequantizeRight8 Load(Qs8ChannelParams p, int c) => new(p, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Round(Vector256<int> acc)
+    {
+        var h = Qs8Rounding.DoublingHighMul(acc, _multiplier, _multiplierOdd);
+        return Avx2.ShiftRightArithmeticVariable(Avx2.Add(Avx2.Add(h, _half), Avx2.ShiftRightArithmetic(h, 31)), _rightShift.AsUInt32());
+    }
+}
+
+internal static class Qs8Rounding
+{
+    /// <summary>
+    /// (x * m + 2^30) >> 31 on eight lanes (TFLite SaturatingRoundingDoublingHighMul; multipliers are never
+    /// int.MinValue, so no saturation case). <paramref name="multiplierOdd"/> is m's odd lanes moved to even.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DoublingHighMul(Vector256<int> x, Vector256<int> multiplier, Vector256<int> multiplierOdd)
+    {
         var nudge = Vector256.Create(1L << 30);
-        var even = Avx2.Add(Avx2.Multiply(x, _multiplier), nudge); // lanes 0, 2, 4, 6 as int64
-        var odd = Avx2.Add(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32()), nudge);
-        var h = Avx2.Blend(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), 0b1010_1010);
-        var shifted = Avx2.ShiftRightArithmeticVariable(h, _rightShift.AsUInt32());
-        var remainder = Avx2.And(h, _mask);
-        var threshold = Avx2.Subtract(_halfMask, Avx2.ShiftRightArithmetic(h, 31));
-        var r = Avx2.Add(Avx2.Subtract(shifted, Avx2.CompareGreaterThan(remainder, threshold)), zp);
-        return Avx2.Min(Avx2.Max(r, min), max);
+        var even = Avx2.Add(Avx2.Multiply(x, multiplier), nudge); // lanes 0, 2, 4, 6 as int64
+        var odd = Avx2.Add(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplierOdd), nudge);
+        // Bits 31..62 of each product: low dword of even >> 31, high dword of odd << 1.
+        return Avx2.Blend(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), 0b1010_1010);
+    }
+
+    /// <summary>
+    /// One pixel's 16 channels from accumulators whose lanes hold channels [0-3, 8-11] (<paramref name="accLow"/>)
+    /// and [4-7, 12-15] (<paramref name="accHigh"/>), so that VPACKSSDW restores their order: rounded, zero point
+    /// added and clamped after narrowing, as <see cref="TwoPixels16"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<sbyte> OnePixel16<TRound>(in TRound low, in TRound high, Vector256<int> accLow, Vector256<int> accHigh,
+        Vector256<short> zp, Vector128<sbyte> min, Vector128<sbyte> max) where TRound : struct, IQs8Rounding8<TRound>
+    {
+        var words = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(accLow), high.Round(accHigh)), zp);
+        return Sse41.Min(Sse41.Max(Sse2.PackSignedSaturate(words.GetLower(), words.GetUpper()), min), max);
+    }
+
+    /// <summary>
+    /// Two pixels' 16 channels (int32 at <paramref name="a"/> and <paramref name="b"/>) rounded, zero point added
+    /// and clamped, as 32 bytes: a's 16 then b's. The zero point and clamp act after narrowing (int16 saturating add,
+    /// int8 max/min), exact because the clamp range and zero point lie inside int8: a value that saturates in int16
+    /// is far outside the clamp range either way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<sbyte> TwoPixels16<TRound>(in TRound low, in TRound high, int* a, int* b,
+        Vector256<short> zp, Vector256<sbyte> min, Vector256<sbyte> max) where TRound : struct, IQs8Rounding8<TRound>
+    {
+        // int16 lanes hold channels [0-3, 8-11 | 4-7, 12-15]; bytes [a0-3, a8-11, b0-3, b8-11 | a4-7, a12-15, b4-7, b12-15].
+        var wa = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(Avx.LoadVector256(a)), high.Round(Avx.LoadVector256(a + 8))), zp);
+        var wb = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(Avx.LoadVector256(b)), high.Round(Avx.LoadVector256(b + 8))), zp);
+        var bytes = Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(wa, wb), min), max);
+        return Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte();
     }
 }
