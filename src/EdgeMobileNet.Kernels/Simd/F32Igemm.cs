@@ -83,12 +83,14 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         fixed (float* inp = input)
         fixed (float* outp = output)
         {
+            float* packed = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
-                int c1 = Math.Min(c0 + _chunkPixels, p1);
+                int c1 = Math.Min(c0 + _chunkPixels, p1), tiles = (c1 - c0 + MR - 1) / MR;
                 for (int nb = nb0; nb < nb1; nb++)
-                    for (int p = c0; p < c1; p += MR)
+                    for (int p = c0, t = 0; p < c1; p += MR, t++)
                     {
+                        if (nb + 1 < nb1) WeightPrefetch.Share(packed + (long)(nb + 1) * _blockStride, _blockStride * sizeof(float), t, tiles);
                         if (c1 - p == 1) SinglePixel(inp, outp, p, nb, tile);
                         else Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile, origins);
                     }
