@@ -84,7 +84,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     where TOps : struct, IF32Ops<TV>
     where TV : struct
 {
-    private readonly float[] _packed;
+    private readonly AlignedBuffer<float> _packed;
     private readonly float[] _zeros;
     private readonly int _padded, _taps;
     private readonly float _min, _max;
@@ -102,19 +102,23 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         if (filter.Length != (long)_taps * g.OutC) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)_taps * g.OutC}");
         if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
         _padded = (g.OutC + TOps.Count - 1) / TOps.Count * TOps.Count;
-        _packed = GC.AllocateArray<float>((_taps + 1) * _padded, pinned: true);
+        _packed = new AlignedBuffer<float>((_taps + 1) * _padded);
+        var packed = _packed.Span;
         for (int c = 0; c < g.OutC; c++)
         {
-            _packed[c] = bias.IsEmpty ? 0f : bias[c];
-            for (int t = 0; t < _taps; t++) _packed[(t + 1) * _padded + c] = filter[t * g.OutC + c];
+            packed[c] = bias.IsEmpty ? 0f : bias[c];
+            for (int t = 0; t < _taps; t++) packed[(t + 1) * _padded + c] = filter[t * g.OutC + c];
         }
         _zeros = GC.AllocateArray<float>(_padded, pinned: true);
         _min = outputMin;
         _max = outputMax;
-        // Only where a pixel has at most one group of four channel vectors: the per-pixel loop then has too few
-        // independent chains to hide the FMA latency (measured: 112x112x32 2x faster swept; at 128+ channels the
-        // per-pixel loop is faster, its weights and inputs stay closer in cache).
-        _sweep = DwWindow.IsUndilated3x3(g) && g.InC >= TOps.Count && g.InC <= 4 * TOps.Count;
+        // Swept unless the step between neighbouring output pixels is a multiple of 1 KB: the sweep's 36 loads per
+        // 4 pixels then fall into few L1 sets. Measured on x64 (AVX2), per-pixel -> swept: 112x112x64 s2 0.27 -> 0.21 ms,
+        // 56x56x128 s1 0.41 -> 0.31, 56x56x144 s1 0.34 -> 0.24, 28x28x192 s1 0.12 -> 0.08; but 56x56x128 s2
+        // 0.11 -> 0.13, 28x28x256 s2 0.044 -> 0.067, 14x14x512 s1 0.095 -> 0.121. At 32 channels or fewer the
+        // per-pixel loop has too few independent chains to hide the FMA latency (112x112x32: 2x swept).
+        // (Measured on x64 only; the ARM paths follow the same rule unmeasured.)
+        _sweep = DwWindow.IsUndilated3x3(g) && g.InC >= TOps.Count && (long)g.InC * g.StrideW * sizeof(float) % 1024 != 0;
         if (_sweep)
         {
             (_x0, _x1) = DwWindow.InteriorColumns(g);
@@ -160,7 +164,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     {
         var g = Geometry;
         int channels = g.OutC, padded = _padded, n = TOps.Count, stride = g.StrideW, x0 = _x0, x1 = _x1;
-        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        float* bias = _packed.Pointer;
         float* weights = bias + padded;
         float* zeroRow = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeroRow));
         DwWindow.SweepRows(g, input, zeroRow, b, oy, x0, out float* r0, out float* r1, out float* r2);
@@ -227,7 +231,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     private void Pixel(float** taps, float* output)
     {
         int channels = Geometry.OutC, padded = _padded, tapCount = _taps, n = TOps.Count;
-        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        float* bias = _packed.Pointer;
         float* weights = bias + padded;
         TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
         int c = 0;
@@ -261,7 +265,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     /// <summary>One channel of one pixel (tap pointers at the pixel's channel 0), for channels after the last whole vector.</summary>
     private float ScalarChannel(float** taps, int c)
     {
-        float* bias = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+        float* bias = _packed.Pointer;
         float* weights = bias + _padded;
         float a = 0f;
         for (int t = 0; t < _taps; t++) a += taps[t][c] * weights[t * _padded + c];
@@ -301,8 +305,8 @@ public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKerne
     where TAcc : struct
     where TProduct : struct
 {
-    private readonly short[] _weights;
-    private readonly int[] _bias;
+    private readonly AlignedBuffer<short> _weights;
+    private readonly AlignedBuffer<int> _bias;
     private readonly sbyte[] _padding;
     private readonly Qs8ChannelParams _requant;
     private readonly int _padded, _taps;
@@ -314,18 +318,20 @@ public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKerne
         DwWindow.CheckQs8(g, outputParams, filter.Length, bias.Length);
         _taps = g.KernelH * g.KernelW;
         _padded = (g.OutC + TOps.Channels - 1) / TOps.Channels * TOps.Channels;
-        _weights = GC.AllocateArray<short>(_taps * _padded, pinned: true);
-        _bias = GC.AllocateArray<int>(_padded, pinned: true);
+        _weights = new AlignedBuffer<short>(_taps * _padded);
+        _bias = new AlignedBuffer<int>(_padded);
+        Span<short> packedWeights = _weights.Span;
+        Span<int> packedBias = _bias.Span;
         for (int c = 0; c < g.OutC; c++)
         {
             int sum = 0;
             for (int t = 0; t < _taps; t++)
             {
                 sbyte w = filter[t * g.OutC + c];
-                _weights[t * _padded + c] = w;
+                packedWeights[t * _padded + c] = w;
                 sum += w;
             }
-            _bias[c] = unchecked((bias.IsEmpty ? 0 : bias[c]) - inputZeroPoint * sum);
+            packedBias[c] = unchecked((bias.IsEmpty ? 0 : bias[c]) - inputZeroPoint * sum);
         }
         _padding = GC.AllocateArray<sbyte>(_padded, pinned: true);
         _padding.AsSpan().Fill((sbyte)inputZeroPoint);
@@ -359,8 +365,8 @@ public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKerne
     private void Pixel(sbyte** taps, sbyte* output, int* acc, sbyte* scratch)
     {
         int channels = Geometry.OutC, padded = _padded, tapCount = _taps, n = TOps.Channels, half = n / 2;
-        short* weights = (short*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights));
-        int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias));
+        short* weights = _weights.Pointer;
+        int* bias = _bias.Pointer;
         int c = 0;
         for (; c + n <= channels; c += n)
         {

@@ -22,7 +22,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     private readonly bool _pointwise;
     private readonly F32Igemm<TOps, TV>? _im2col;
     private readonly int _stagedPixels;
-    private readonly float[] _packed;
+    private readonly AlignedBuffer<float> _packed;
     private readonly float[] _zeros;
     private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
     private readonly float _min, _max;
@@ -38,7 +38,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         _blocks = (g.OutC + _nr - 1) / _nr;
         _k = g.KernelH * g.KernelW * g.InC;
         _blockStride = _nr * (1 + _k);
-        _packed = GC.AllocateArray<float>(Math.Max(_blocks * _blockStride, 1), pinned: true);
+        _packed = new AlignedBuffer<float>(Math.Max(_blocks * _blockStride, 1));
+        var packed = _packed.Span;
         for (int nb = 0; nb < _blocks; nb++)
         {
             int baseIndex = nb * _blockStride;
@@ -46,8 +47,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             {
                 int oc = nb * _nr + j;
                 if (oc >= g.OutC) break;
-                _packed[baseIndex + j] = bias.IsEmpty ? 0f : bias[oc];
-                for (int k = 0; k < _k; k++) _packed[baseIndex + _nr + k * _nr + j] = filter[oc * _k + k];
+                packed[baseIndex + j] = bias.IsEmpty ? 0f : bias[oc];
+                for (int k = 0; k < _k; k++) packed[baseIndex + _nr + k * _nr + j] = filter[oc * _k + k];
             }
         }
         _zeros = GC.AllocateArray<float>(Math.Max(g.InC, 1), pinned: true);
@@ -83,7 +84,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         fixed (float* inp = input)
         fixed (float* outp = output)
         {
-            float* packed = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed));
+            float* packed = _packed.Pointer;
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
                 int c1 = Math.Min(c0 + _chunkPixels, p1), tiles = (c1 - c0 + MR - 1) / MR;
@@ -161,7 +162,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         int b0 = ob[0], y0 = oy[0], x0 = ox[0], b1 = ob[1], y1 = oy[1], x1 = ox[1], b2 = ob[2], y2 = oy[2], x2 = ox[2];
         int b3 = ob[3], y3 = oy[3], x3 = ox[3], b4 = ob[4], y4 = oy[4], x4 = ox[4], b5 = ob[5], y5 = oy[5], x5 = ox[5];
 
-        float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
+        float* w = _packed.Pointer + nb * _blockStride;
         float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
         int count = TOps.Count, nr = _nr, inC = g.InC;
         // The reference's order: sum from +0 over (ky, kx, ic), bias added last.
@@ -295,7 +296,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         var g = Geometry;
         int b, y, x;
         TileOrigins.Fill(g, p, 1, 1, &b, &y, &x);
-        float* w = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
+        float* w = _packed.Pointer + nb * _blockStride;
         float* zeros = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
         int count = TOps.Count, nr = _nr, inC = g.InC;
         TV bias0 = TOps.Load(w), bias1 = TOps.Load(w + count);

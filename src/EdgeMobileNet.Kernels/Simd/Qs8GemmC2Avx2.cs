@@ -28,8 +28,8 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     // the weights once, so chunks are as large as L2 allows (half of this core's 512 KB) and of balanced size.
     private const int ChunkBytes = 192 * 1024;
     private const int MaxDepth = 8192;
-    private readonly sbyte[] _weights; // int8, sign-extended as loaded: half the memory and bandwidth of int16
-    private readonly int[] _bias;
+    private readonly AlignedBuffer<sbyte> _weights; // int8, sign-extended as loaded: half the memory and bandwidth of int16
+    private readonly AlignedBuffer<int> _bias;
     private readonly Qs8ChannelParams _requant;
     private readonly int _k, _evenK, _blocks, _blockStride, _chunkPixels;
     private readonly bool _pointwise;
@@ -57,11 +57,12 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         _evenK = (_k + 1) & ~1;
         _blocks = (g.OutC + NR - 1) / NR;
         _blockStride = _evenK * NR;
-        _weights = GC.AllocateArray<sbyte>(_blocks * _blockStride, pinned: true);
-        _bias = GC.AllocateArray<int>(_blocks * NR, pinned: true);
+        _weights = new AlignedBuffer<sbyte>(_blocks * _blockStride);
+        _bias = new AlignedBuffer<int>(_blocks * NR);
+        var packedBias = _bias.Span;
         // Packing is on the start-up path (V1 1.0-224: 4.2M weights): one int32 pair word per store, no bounds checks.
+        sbyte* packed = _weights.Pointer;
         fixed (sbyte* source = filter)
-        fixed (sbyte* packed = _weights)
         {
             for (int oc = 0; oc < g.OutC; oc++)
             {
@@ -80,13 +81,13 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
                     column[j * NR] = (byte)row[_k - 1];
                     sum += row[_k - 1];
                 }
-                _bias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
+                packedBias[oc] = unchecked((bias.IsEmpty ? 0 : bias[oc]) - inputZeroPoint * sum);
             }
         }
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
         // |acc| <= |bias - zp * sum(w)| + K * 128 * 128 (int8 activations or padding zero points times int8 weights).
         long bound = 0;
-        for (int oc = 0; oc < g.OutC; oc++) bound = Math.Max(bound, Math.Abs((long)_bias[oc]) + (long)_k * 128 * 128);
+        for (int oc = 0; oc < g.OutC; oc++) bound = Math.Max(bound, Math.Abs((long)packedBias[oc]) + (long)_k * 128 * 128);
         _rightShiftRounding = _requant.AllShiftRight && bound < 1L << 30;
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
     }
@@ -206,8 +207,8 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     private void Tile<TRows>(short* a, sbyte* output, int nb, int* tile) where TRows : struct, IRowCount
     {
         int rows = TRows.Count, stride = _evenK;
-        sbyte* w = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_weights)) + (long)nb * _blockStride;
-        int* bias = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_bias)) + nb * NR;
+        sbyte* w = _weights.Pointer + (long)nb * _blockStride;
+        int* bias = _bias.Pointer + nb * NR;
         var acc00 = Avx.LoadVector256(bias);
         var acc01 = Avx.LoadVector256(bias + 8);
         Vector256<int> acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01, acc30 = acc00, acc31 = acc01,

@@ -17,7 +17,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
     where TV : struct
 {
     private const int MR = 4;
-    private readonly int[] _packed;
+    private readonly AlignedBuffer<int> _packed;
     private readonly sbyte[] _padding;
     private readonly Qs8ChannelParams _requant;
     private readonly int _nr, _blocks, _groups, _fullGroups, _tail, _blockStride, _chunkPixels;
@@ -42,7 +42,8 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         _fullGroups = g.InC / kg;
         _tail = g.InC - _fullGroups * kg;
         _blockStride = _nr * (1 + taps * _groups);
-        _packed = GC.AllocateArray<int>(Math.Max(_blocks * _blockStride, 1), pinned: true);
+        _packed = new AlignedBuffer<int>(Math.Max(_blocks * _blockStride, 1));
+        var packed = _packed.Span;
         sbyte* word = stackalloc sbyte[4];
         for (int nb = 0; nb < _blocks; nb++)
         {
@@ -62,10 +63,10 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
                         word[e] = w;
                         sum += w;
                     }
-                    _packed[baseIndex + _nr + (t * _groups + gi) * _nr + j] = Qs8Words.Word(word, kg);
+                    packed[baseIndex + _nr + (t * _groups + gi) * _nr + j] = Qs8Words.Word(word, kg);
                 }
                 int b = bias.IsEmpty ? 0 : bias[oc];
-                _packed[baseIndex + j] = unchecked(b - inputZeroPoint * sum);
+                packed[baseIndex + j] = unchecked(b - inputZeroPoint * sum);
             }
         }
         _padding = GC.AllocateArray<sbyte>(g.InC + 4, pinned: true);
@@ -108,7 +109,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         int b0 = ob[0], y0 = oy[0], x0 = ox[0], b1 = ob[1], y1 = oy[1], x1 = ox[1], b2 = ob[2], y2 = oy[2], x2 = ox[2];
         int b3 = ob[3], y3 = oy[3], x3 = ox[3];
 
-        int* w = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packed)) + nb * _blockStride;
+        int* w = _packed.Pointer + nb * _blockStride;
         sbyte* padding = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
         int count = TOps.Count, nr = _nr, kg = TOps.KGroup, fullGroups = _fullGroups, tail = _tail;
         TV acc00 = TOps.Load(w), acc01 = TOps.Load(w + count);

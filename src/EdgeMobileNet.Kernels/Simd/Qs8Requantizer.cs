@@ -14,7 +14,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class Qs8ChannelParams
 {
-    private readonly int[] _data;
+    private readonly AlignedBuffer<int> _data;
 
     public Qs8ChannelParams(Qs8OutputParams p, int channels, int paddedChannels)
         : this(p, channels, paddedChannels, null)
@@ -34,7 +34,8 @@ public sealed unsafe class Qs8ChannelParams
     {
         paddedChannels = Math.Max((paddedChannels + 3) & ~3, 4);
         Padded = paddedChannels;
-        _data = GC.AllocateArray<int>(paddedChannels * 6, pinned: true);
+        _data = new AlignedBuffer<int>(paddedChannels * 6);
+        var data = _data.Span;
         for (int c = 0; c < paddedChannels; c++)
         {
             int channel = channelOfEntry is null ? c : channelOfEntry[Math.Min(c, channelOfEntry.Length - 1)];
@@ -46,12 +47,12 @@ public sealed unsafe class Qs8ChannelParams
             if (p.Multipliers[i] < 0) throw new ArgumentException($"multiplier {p.Multipliers[i]} is negative", nameof(p));
             int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
             int mask = (int)((1L << right) - 1);
-            _data[c] = p.Multipliers[i];
-            _data[paddedChannels + c] = 1 << left;
-            _data[5 * paddedChannels + c] = left;
-            _data[2 * paddedChannels + c] = right;
-            _data[3 * paddedChannels + c] = mask;
-            _data[4 * paddedChannels + c] = mask >> 1;
+            data[c] = p.Multipliers[i];
+            data[paddedChannels + c] = 1 << left;
+            data[5 * paddedChannels + c] = left;
+            data[2 * paddedChannels + c] = right;
+            data[3 * paddedChannels + c] = mask;
+            data[4 * paddedChannels + c] = mask >> 1;
             if (right == 0) AllShiftRight = false;
         }
         if (p.OutputMin < sbyte.MinValue || p.OutputMax > sbyte.MaxValue || p.OutputMin > p.OutputMax)
@@ -71,7 +72,7 @@ public sealed unsafe class Qs8ChannelParams
     public int Min { get; }
     public int Max { get; }
 
-    public int* Multiplier => (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
+    public int* Multiplier => _data.Pointer;
     public int* LeftMultiplier => Multiplier + Padded;
     public int* RightShift => Multiplier + 2 * Padded;
     public int* Mask => Multiplier + 3 * Padded;
