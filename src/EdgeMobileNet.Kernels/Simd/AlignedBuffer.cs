@@ -10,7 +10,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class AlignedBuffer<T> where T : unmanaged
 {
-    private const int Alignment = 64;
+    private const int Alignment = CacheLine.Bytes;
     private readonly T[] _array; // kept alive (and pinned) for Pointer
 
     public AlignedBuffer(int length)
@@ -25,4 +25,12 @@ public sealed unsafe class AlignedBuffer<T> where T : unmanaged
     public T* Pointer { get; }
     public int Length { get; }
     public Span<T> Span => new(Pointer, Length);
+}
+
+/// <summary>Cache-line alignment of scratch memory (stackalloc'd tiles and staged rows; allocate Bytes more than needed).</summary>
+internal static unsafe class CacheLine
+{
+    public const int Bytes = 64;
+
+    public static T* Align<T>(T* p) where T : unmanaged => (T*)(((nint)p + Bytes - 1) & ~(nint)(Bytes - 1));
 }

@@ -79,7 +79,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             StagedBlocks(input, output, p0, p1, nb0, nb1);
             return;
         }
-        float* tile = stackalloc float[MR * 64];
+        float* tileSpace = stackalloc float[MR * 64 + CacheLine.Bytes / sizeof(float)];
+        float* tile = CacheLine.Align(tileSpace);
         int* origins = stackalloc int[3 * MR];
         fixed (float* inp = input)
         fixed (float* outp = output)
@@ -103,7 +104,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     private void StagedBlocks(ReadOnlySpan<float> input, Span<float> output, int p0, int p1, int nb0, int nb1)
     {
         var g = Geometry;
-        float* rows = stackalloc float[_stagedPixels * _k];
+        float* rowsSpace = stackalloc float[_stagedPixels * _k + CacheLine.Bytes / sizeof(float)];
+        float* rows = CacheLine.Align(rowsSpace);
         int* origins = stackalloc int[3 * _stagedPixels];
         fixed (float* inp = input)
         {

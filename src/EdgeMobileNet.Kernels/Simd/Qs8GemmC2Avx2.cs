@@ -101,11 +101,13 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
     {
         // Bounded by ChunkBytes; the slack takes im2col's whole-vector widening past the last row's end.
-        short* rows = stackalloc short[_chunkPixels * _evenK + 16];
+        short* rowsSpace = stackalloc short[_chunkPixels * _evenK + 16 + CacheLine.Bytes / sizeof(short)];
+        short* rows = CacheLine.Align(rowsSpace);
         // Balanced chunks: 196 pixels in 2 chunks of 102 + 94, not 192 + 4 (a whole weight pass for 4 pixels).
         int chunks = (p1 - p0 + _chunkPixels - 1) / _chunkPixels;
         int chunk = chunks == 0 ? MR : Math.Min(_chunkPixels, ((p1 - p0 + chunks - 1) / chunks + MR - 1) / MR * MR);
-        int* tile = stackalloc int[MR * NR];
+        int* tileSpace = stackalloc int[MR * NR + CacheLine.Bytes / sizeof(int)];
+        int* tile = CacheLine.Align(tileSpace);
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
