@@ -141,7 +141,8 @@ public static class OrtComparison
 
     /// <summary>
     /// Profiles both engines, one run each in turn (the machine's speed drifts by the minute), and prints each one's
-    /// per-node medians in execution order.
+    /// per-node medians in execution order. With worker threads, each profiled run follows a pause and an unprofiled
+    /// run, as in the timed comparison: the other engine's workers still spinning would take the cores.
     /// </summary>
     private static void PrintLayers(EmnSession ours, ModelDefinition model, int threads, List<NamedOnnxValue>? inputs, int iterations)
     {
@@ -156,10 +157,14 @@ public static class OrtComparison
             options.ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), $"emn-ort-profile-{Environment.ProcessId}");
             ort = new Microsoft.ML.OnnxRuntime.InferenceSession(OnnxExporter.Export(model), options);
         }
+        bool pause = threads > 1;
         for (int i = 0; i < iterations; i++)
         {
+            if (pause) { Thread.Sleep(PauseMs); ours.Run(); }
             ours.RunProfiled(ticks.AsSpan(i * ops, ops));
-            if (ort is not null) { using var r = ort.Run(inputs!); }
+            if (ort is null) continue;
+            if (pause) { Thread.Sleep(PauseMs); using var warm = ort.Run(inputs!); }
+            using var r = ort.Run(inputs!);
         }
         var rows = new List<(string Ours, double OursMs, string Ort, double OrtMs)>();
         for (int o = 0; o < ops; o++)
@@ -172,7 +177,7 @@ public static class OrtComparison
         {
             string file = ort.EndProfiling();
             ort.Dispose();
-            var nodes = OrtNodeMedians(file);
+            var nodes = OrtNodeMedians(file, skipEvenRuns: pause);
             File.Delete(file);
             for (int n = 0; n < nodes.Count; n++)
             {
@@ -187,15 +192,24 @@ public static class OrtComparison
         Console.WriteLine(string.Create(inv, $"  {"sum",-28} {rows.Where(r => !double.IsNaN(r.OursMs)).Sum(r => r.OursMs),7:F3}   {"",-40} {rows.Where(r => !double.IsNaN(r.OrtMs)).Sum(r => r.OrtMs),7:F3}"));
     }
 
-    /// <summary>Median kernel time of each node in ORT's profile (Chrome trace JSON, "Node" events named NAME_kernel_time).</summary>
-    private static List<(string Name, double Ms)> OrtNodeMedians(string file)
+    /// <summary>
+    /// Median kernel time of each node in ORT's profile (Chrome trace JSON, "Node" events named NAME_kernel_time),
+    /// leaving out the nodes of runs 0, 2, 4... ("model_run" events) when <paramref name="skipEvenRuns"/>.
+    /// </summary>
+    private static List<(string Name, double Ms)> OrtNodeMedians(string file, bool skipEvenRuns)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(file));
+        var skipped = doc.RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("cat").GetString() == "Session" && e.GetProperty("name").GetString() == "model_run")
+            .Select(e => (Start: e.GetProperty("ts").GetDouble(), End: e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble()))
+            .OrderBy(run => run.Start).Where((_, index) => skipEvenRuns && index % 2 == 0).ToList();
         var order = new List<string>();
         var samples = new Dictionary<string, List<double>>();
         foreach (var e in doc.RootElement.EnumerateArray())
         {
             if (e.GetProperty("cat").GetString() != "Node") continue;
+            double ts = e.GetProperty("ts").GetDouble();
+            if (skipped.Any(run => ts >= run.Start && ts <= run.End)) continue;
             string name = e.GetProperty("name").GetString()!;
             if (!name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
             name = name[..^"_kernel_time".Length];
