@@ -92,6 +92,31 @@ public sealed class ConformanceGenerator(int seed)
     /// </summary>
     public int[] Bias(int count) => _random.Next(8) == 0 ? Int32(count, int.MaxValue - 1) : Int32(count, 1 << 16);
 
+    /// <summary>Biases beyond +-2^30, for accumulators near the int32 limits.</summary>
+    public int[] LimitBias(int count)
+    {
+        var values = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            int magnitude = (1 << 30) + _random.Next(1 << 30);
+            values[i] = _random.Next(2) == 0 ? magnitude : -magnitude;
+        }
+        return values;
+    }
+
+    /// <summary>Per-channel multipliers near 2^31 and right shifts of 1 to 31, no activation clamp.</summary>
+    public Qs8OutputParams LimitRequantization(int channels)
+    {
+        var multipliers = new int[channels];
+        var shifts = new int[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            multipliers[c] = int.MaxValue - _random.Next(1 << 20);
+            shifts[c] = -_random.Next(1, 32);
+        }
+        return new Qs8OutputParams(multipliers, shifts, ZeroPoint(), sbyte.MinValue, sbyte.MaxValue);
+    }
+
     /// <summary>A zero point, often at an extreme of the int8 range.</summary>
     public int ZeroPoint() => _random.Next(4) switch
     {

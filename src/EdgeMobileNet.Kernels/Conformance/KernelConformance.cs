@@ -49,8 +49,8 @@ public static class KernelConformance
         ("qs8-dwconv2d-3x3-s1-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
         ("qs8-dwconv2d-3x3-s2-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("qs8-fully-connected", Qs8FullyConnected),
-        ("qs8-conv2d-1x1-accumulator-limits", (k, seed, cases) => Qs8AccumulatorLimits(k, seed, cases, false)),
-        ("qs8-dwconv2d-3x3-accumulator-limits", (k, seed, cases) => Qs8AccumulatorLimits(k, seed, cases, true)),
+        ("qs8-conv2d-1x1-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, accumulatorLimits: true)),
+        ("qs8-dwconv2d-3x3-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1, accumulatorLimits: true)),
         ("qs8-add", Qs8Add),
         ("f32-averagepool2d", F32AveragePool),
         ("qs8-averagepool2d", Qs8AveragePool),
@@ -104,7 +104,13 @@ public static class KernelConformance
         return failures;
     }
 
-    public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape)
+    /// <summary>
+    /// int8 convolutions against the reference. With <paramref name="accumulatorLimits"/> the accumulators sit near
+    /// the int32 limits (biases beyond +-2^30, multipliers near 2^31, right shifts up to 31): a kernel must not take
+    /// a rounding shortcut that would overflow there.
+    /// </summary>
+    public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape,
+        bool accumulatorLimits = false)
     {
         var gen = new ConformanceGenerator(seed);
         var failures = new List<string>();
@@ -112,46 +118,11 @@ public static class KernelConformance
         {
             var g = Geometry(gen, kernel, depthwise, shape);
             int depth = depthwise ? g.KernelH * g.KernelW : g.KernelH * g.KernelW * g.InC;
-            var requant = gen.Requantization(g.OutC, depth);
+            var requant = accumulatorLimits ? gen.LimitRequantization(g.OutC) : gen.Requantization(g.OutC, depth);
             int inputZeroPoint = gen.ZeroPoint();
             var input = gen.Int8(g.Batch * g.InH * g.InW * g.InC);
             var filter = gen.Int8(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC, -127, 127);
-            var bias = gen.Random.Next(6) == 0 ? [] : gen.Bias(g.OutC);
-            var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
-            if (depthwise) Qs8Reference.DepthwiseConv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
-            else Qs8Reference.Conv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
-            var prepared = (depthwise ? candidate.Qs8DepthwiseConv2D : candidate.Qs8Conv2D)(g, inputZeroPoint, requant, filter, bias);
-            RunQs8(prepared, input, expected, $"{prepared.Name} {g} input zp {inputZeroPoint} output zp {requant.OutputZeroPoint}", failures, gen.Random);
-        }
-        return failures;
-    }
-
-    /// <summary>
-    /// int8 pointwise or 3x3 depthwise (SAME, stride 1) convolutions whose accumulators sit near the int32 limits
-    /// (biases beyond +-2^30, multipliers near 2^31, right shifts up to 31): a kernel must not take a rounding shortcut
-    /// that would overflow there.
-    /// </summary>
-    public static List<string> Qs8AccumulatorLimits(KernelSet candidate, int seed, int cases, bool depthwise)
-    {
-        var gen = new ConformanceGenerator(seed);
-        var failures = new List<string>();
-        for (int i = 0; i < cases && failures.Count < 5; i++)
-        {
-            var g = depthwise ? gen.Same(3, 1, 0, true) : gen.Pointwise();
-            var multipliers = new int[g.OutC];
-            var shifts = new int[g.OutC];
-            var bias = new int[g.OutC];
-            for (int c = 0; c < g.OutC; c++)
-            {
-                multipliers[c] = int.MaxValue - gen.Random.Next(1 << 20);
-                shifts[c] = -gen.Random.Next(1, 32);
-                int magnitude = (1 << 30) + gen.Random.Next(1 << 30);
-                bias[c] = gen.Random.Next(2) == 0 ? magnitude : -magnitude;
-            }
-            var requant = new Qs8OutputParams(multipliers, shifts, gen.ZeroPoint(), sbyte.MinValue, sbyte.MaxValue);
-            int inputZeroPoint = gen.ZeroPoint();
-            var input = gen.Int8(g.Batch * g.InH * g.InW * g.InC);
-            var filter = gen.Int8(g.OutC * g.KernelH * g.KernelW * (depthwise ? 1 : g.InC), -127, 127);
+            var bias = accumulatorLimits ? gen.LimitBias(g.OutC) : gen.Random.Next(6) == 0 ? [] : gen.Bias(g.OutC);
             var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
             if (depthwise) Qs8Reference.DepthwiseConv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
             else Qs8Reference.Conv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
