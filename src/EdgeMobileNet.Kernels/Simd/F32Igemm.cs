@@ -312,6 +312,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                 int ic = 0;
                 for (; ic + 2 <= inC; ic += 2, w += 2 * nr)
                 {
+                    WeightPrefetch.Ahead(w, 2 * nr * sizeof(float));
                     TV v = TOps.Broadcast(a[ic]), u = TOps.Broadcast(a[ic + 1]);
                     even0 = TOps.MultiplyAdd(even0, v, TOps.Load(w));
                     even1 = TOps.MultiplyAdd(even1, v, TOps.Load(w + count));

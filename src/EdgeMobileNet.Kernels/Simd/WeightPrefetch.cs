@@ -4,21 +4,37 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeMobileNet.Kernels.Simd;
 
 /// <summary>
-/// Software prefetch of the next channel block's packed weights, one share per tile of the current block, so a layer's
-/// weights stream in from memory while the block before computes: the hardware prefetchers only follow a block once it
-/// is being read, and the first tile of every block would wait on memory. x64 only (.NET has no ARM prefetch intrinsic).
+/// Software prefetch of packed weights on x64 (.NET has no ARM prefetch intrinsic). <see cref="Share"/>: the next
+/// channel block's weights, one share per tile of the current block, so a layer's weights stream in while the block
+/// before computes (the hardware prefetchers only follow a block once it is being read, and the first tile of every
+/// block would wait on memory). <see cref="Ahead"/>: a fixed distance ahead of a single pass over weights (a fully
+/// connected layer at batch 1 streams 4 MB once: 0.54 -> 0.50 ms from memory, unchanged from cache).
 /// </summary>
 internal static unsafe class WeightPrefetch
 {
     private const int LineBytes = 64;
+    private const int AheadBytes = 4096;
 
-    /// <summary>Prefetches share <paramref name="share"/> of <paramref name="shares"/> of [block, block + bytes).</summary>
+    /// <summary>
+    /// Prefetches share <paramref name="share"/> of <paramref name="shares"/> of [block, block + bytes); nothing for
+    /// fewer than 4 shares, where the burst would evict the block being computed (batch-1 fully connected: 0.11 ->
+    /// 0.15 ms with it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Share(void* block, long bytes, int share, int shares)
     {
-        if (!Sse.IsSupported || shares <= 0) return;
+        if (!Sse.IsSupported || shares < 4) return;
         long perShare = (bytes / LineBytes + shares - 1) / shares * LineBytes;
         byte* p = (byte*)block + share * perShare, end = (byte*)block + Math.Min((share + 1) * perShare, bytes);
         for (; p < end; p += LineBytes) Sse.Prefetch0(p);
+    }
+
+    /// <summary>Prefetches the <paramref name="bytes"/> that lie <see cref="AheadBytes"/> past <paramref name="position"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Ahead(void* position, int bytes)
+    {
+        if (!Sse.IsSupported) return;
+        byte* p = (byte*)position + AheadBytes;
+        for (int offset = 0; offset < bytes; offset += LineBytes) Sse.Prefetch0(p + offset);
     }
 }
