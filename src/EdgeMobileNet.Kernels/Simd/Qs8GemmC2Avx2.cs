@@ -224,6 +224,9 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         int* a5 = rows > 5 ? (int*)(a + 5 * stride) : a0;
         for (int pair = 0, pairs = stride / 2; pair < pairs; pair++)
         {
+            // One row (a batch-1 fully connected layer) passes over the weights once: fetch ahead of it (1 MB from
+            // memory: 0.13 -> 0.11 ms).
+            if (rows == 1) WeightPrefetch.Ahead(w, 2 * NR);
             var w0 = Avx2.ConvertToVector256Int16(w);
             var w1 = Avx2.ConvertToVector256Int16(w + NR);
             w += 2 * NR;

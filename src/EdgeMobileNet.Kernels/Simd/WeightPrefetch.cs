@@ -8,7 +8,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// channel block's weights, one share per tile of the current block, so a layer's weights stream in while the block
 /// before computes (the hardware prefetchers only follow a block once it is being read, and the first tile of every
 /// block would wait on memory). <see cref="Ahead"/>: a fixed distance ahead of a single pass over weights (a fully
-/// connected layer at batch 1 streams 4 MB once: 0.54 -> 0.50 ms from memory, unchanged from cache).
+/// connected layer at batch 1 streams its weights once: fp32 4 MB 0.54 -> 0.50 ms, int8 1 MB 0.13 -> 0.11 ms from
+/// memory, unchanged from cache).
 /// </summary>
 internal static unsafe class WeightPrefetch
 {
