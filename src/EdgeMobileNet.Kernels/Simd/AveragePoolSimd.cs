@@ -20,58 +20,91 @@ public static unsafe class AveragePoolSimd
     {
         Check(g, input.Length, output.Length);
         ReferenceChecks.Range(outputMin, outputMax);
-        float* sums = stackalloc float[Block];
-        long* taps = stackalloc long[g.KernelH * g.KernelW];
         fixed (float* inp = input)
         fixed (float* outp = output)
-        {
-            for (long pixel = 0, pixels = (long)g.Batch * g.OutH * g.OutW; pixel < pixels; pixel++)
-            {
-                int count = Window(g, pixel, taps);
-                float* o = outp + pixel * g.OutC;
-                for (int c0 = 0; c0 < g.OutC; c0 += Block)
-                {
-                    int n = Math.Min(Block, g.OutC - c0);
-                    new Span<float>(sums, n).Clear();
-                    for (int t = 0; t < count; t++)
-                    {
-                        float* x = inp + taps[t] + c0;
-                        int c = 0;
-                        for (; c + 4 <= n; c += 4) (Vector128.Load(sums + c) + Vector128.Load(x + c)).Store(sums + c);
-                        for (; c < n; c++) sums[c] += x[c];
-                    }
-                    for (int c = 0; c < n; c++)
-                    {
-                        float average = sums[c] / count; // the reference's clamp, NaN passing through
-                        o[c0 + c] = average < outputMin ? outputMin : average > outputMax ? outputMax : average;
-                    }
-                }
-            }
-        }
+            Pool<float, float, F32Step>(g, inp, outp, new F32Step(outputMin, outputMax));
     }
 
     public static void Qs8(in ConvGeometry g, int outputMin, int outputMax, ReadOnlySpan<sbyte> input, Span<sbyte> output)
     {
         Check(g, input.Length, output.Length);
         ReferenceChecks.Int8Range(outputMin, outputMax, nameof(outputMin));
-        int* sums = stackalloc int[Block];
-        long* taps = stackalloc long[g.KernelH * g.KernelW];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
+            Pool<sbyte, int, Qs8Step>(g, inp, outp, new Qs8Step(outputMin, outputMax));
+    }
+
+    /// <summary>The one pooling loop: per output pixel and block of channels, sum the valid taps' runs, then finish.</summary>
+    private static void Pool<T, TSum, TStep>(in ConvGeometry g, T* input, T* output, TStep step)
+        where T : unmanaged where TSum : unmanaged where TStep : struct, IPoolStep<T, TSum>
+    {
+        TSum* sums = stackalloc TSum[Block];
+        long* taps = stackalloc long[g.KernelH * g.KernelW];
+        for (long pixel = 0, pixels = (long)g.Batch * g.OutH * g.OutW; pixel < pixels; pixel++)
         {
-            for (long pixel = 0, pixels = (long)g.Batch * g.OutH * g.OutW; pixel < pixels; pixel++)
+            int count = Window(g, pixel, taps);
+            T* o = output + pixel * g.OutC;
+            for (int c0 = 0; c0 < g.OutC; c0 += Block)
             {
-                int count = Window(g, pixel, taps);
-                sbyte* o = outp + pixel * g.OutC;
-                for (int c0 = 0; c0 < g.OutC; c0 += Block)
-                {
-                    int n = Math.Min(Block, g.OutC - c0);
-                    new Span<int>(sums, n).Clear();
-                    for (int t = 0; t < count; t++) AddWidened(inp + taps[t] + c0, sums, n);
-                    for (int c = 0; c < n; c++)
-                        o[c0 + c] = (sbyte)Math.Clamp(Qs8Reference.RoundedAverage(sums[c], count), outputMin, outputMax);
-                }
+                int n = Math.Min(Block, g.OutC - c0);
+                new Span<TSum>(sums, n).Clear();
+                for (int t = 0; t < count; t++) TStep.Add(input + taps[t] + c0, sums, n);
+                step.Finish(sums, n, count, o + c0);
             }
+        }
+    }
+
+    /// <summary>The per-type part of <see cref="Pool"/>: add one tap's run of channels, turn sums into outputs.</summary>
+    private interface IPoolStep<T, TSum> where T : unmanaged where TSum : unmanaged
+    {
+        static abstract void Add(T* x, TSum* sums, int n);
+        void Finish(TSum* sums, int n, int count, T* output);
+    }
+
+    private readonly struct F32Step(float outputMin, float outputMax) : IPoolStep<float, float>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Add(float* x, float* sums, int n)
+        {
+            int c = 0;
+            for (; c + 4 <= n; c += 4) (Vector128.Load(sums + c) + Vector128.Load(x + c)).Store(sums + c);
+            for (; c < n; c++) sums[c] += x[c];
+        }
+
+        public void Finish(float* sums, int n, int count, float* output)
+        {
+            for (int c = 0; c < n; c++)
+            {
+                float average = sums[c] / count; // the reference's clamp, NaN passing through
+                output[c] = average < outputMin ? outputMin : average > outputMax ? outputMax : average;
+            }
+        }
+    }
+
+    private readonly struct Qs8Step(int outputMin, int outputMax) : IPoolStep<sbyte, int>
+    {
+        /// <summary>sums[0..n) += x[0..n), int8 sign-extended to int32, 16 at a time.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Add(sbyte* x, int* sums, int n)
+        {
+            int c = 0;
+            for (; c + 16 <= n; c += 16)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(x + c));
+                var (a, b) = Vector128.Widen(lo);
+                var (d, e) = Vector128.Widen(hi);
+                (Vector128.Load(sums + c) + a).Store(sums + c);
+                (Vector128.Load(sums + c + 4) + b).Store(sums + c + 4);
+                (Vector128.Load(sums + c + 8) + d).Store(sums + c + 8);
+                (Vector128.Load(sums + c + 12) + e).Store(sums + c + 12);
+            }
+            for (; c < n; c++) sums[c] += x[c];
+        }
+
+        public void Finish(int* sums, int n, int count, sbyte* output)
+        {
+            for (int c = 0; c < n; c++)
+                output[c] = (sbyte)Math.Clamp(Qs8Reference.RoundedAverage(sums[c], count), outputMin, outputMax);
         }
     }
 
@@ -95,24 +128,6 @@ public static unsafe class AveragePoolSimd
             }
         }
         return count;
-    }
-
-    /// <summary>sums[0..n) += x[0..n), int8 sign-extended to int32, 16 at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddWidened(sbyte* x, int* sums, int n)
-    {
-        int c = 0;
-        for (; c + 16 <= n; c += 16)
-        {
-            var (lo, hi) = Vector128.Widen(Vector128.Load(x + c));
-            var (a, b) = Vector128.Widen(lo);
-            var (d, e) = Vector128.Widen(hi);
-            (Vector128.Load(sums + c) + a).Store(sums + c);
-            (Vector128.Load(sums + c + 4) + b).Store(sums + c + 4);
-            (Vector128.Load(sums + c + 8) + d).Store(sums + c + 8);
-            (Vector128.Load(sums + c + 12) + e).Store(sums + c + 12);
-        }
-        for (; c < n; c++) sums[c] += x[c];
     }
 
     private static void Check(in ConvGeometry g, int inputLength, int outputLength)
