@@ -85,10 +85,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
             }
         }
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
-        // |acc| <= |bias - zp * sum(w)| + K * 128 * 128 (int8 activations or padding zero points times int8 weights).
-        long bound = 0;
-        for (int oc = 0; oc < g.OutC; oc++) bound = Math.Max(bound, Math.Abs((long)packedBias[oc]) + (long)_k * 128 * 128);
-        _rightShiftRounding = _requant.AllShiftRight && bound < 1L << 30;
+        _rightShiftRounding = Qs8RequantizeRight8.Applies(_requant, packedBias[..g.OutC], _k);
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
     }
 

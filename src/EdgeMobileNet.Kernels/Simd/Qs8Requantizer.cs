@@ -246,6 +246,18 @@ internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8Requantiz
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Qs8RequantizeRight8 Load(Qs8ChannelParams p, int c) => new(p, c);
 
+    /// <summary>
+    /// Whether this rounding is exact for a kernel whose accumulators are <paramref name="foldedBias"/> (input zero
+    /// point folded in) plus <paramref name="depth"/> products of int8 values: |acc| &lt;= |bias| + depth * 128 * 128.
+    /// </summary>
+    public static bool Applies(Qs8ChannelParams p, ReadOnlySpan<int> foldedBias, int depth)
+    {
+        if (!p.AllShiftRight) return false;
+        foreach (int b in foldedBias)
+            if (Math.Abs((long)b) + (long)depth * 128 * 128 >= 1L << 30) return false;
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<int> Round(Vector256<int> acc)
     {
