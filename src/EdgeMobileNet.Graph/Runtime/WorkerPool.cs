@@ -12,7 +12,8 @@ public interface IRowWork
 /// A persistent pool for one session: <c>threads - 1</c> background workers created once; the calling thread works
 /// too. Between layers a worker spins on the run generation for up to <see cref="SpinMicroseconds"/> before it parks
 /// on its <see cref="ManualResetEventSlim"/>: a layer that follows within that time (nearly all of them inside
-/// one inference) starts without a kernel wake-up, which on a VM costs as much as a small layer. <see cref="Run"/>
+/// one inference) starts without a kernel wake-up, which on a VM costs as much as a small layer. A parked worker is
+/// steered off the caller's CPU as it is woken (<see cref="WorkerPlacement"/>). <see cref="Run"/>
 /// hands out the rows in chunks through an interlocked counter (so a worker slowed by another process does not
 /// hold the layer back) and allocates nothing. One <see cref="Run"/> at a time (sessions are single-caller).
 /// </summary>
@@ -23,6 +24,8 @@ public sealed class WorkerPool : IDisposable
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
     private readonly int[] _parked;
+    private readonly int[] _threadIds; // kernel thread ids, 0 until a worker has started (or not Linux)
+    private readonly ulong[]? _cpus; // the process's CPUs; null: leave placement to the kernel
     private int _generation;
     private readonly ManualResetEventSlim _done = new(false, SpinCount);
     private IRowWork? _work;
@@ -42,6 +45,9 @@ public sealed class WorkerPool : IDisposable
         _threads = new Thread[threads - 1];
         _start = new ManualResetEventSlim[threads - 1];
         _parked = new int[threads - 1];
+        _threadIds = new int[threads - 1];
+        // With more threads than CPUs, keeping workers off one CPU would only crowd the others.
+        if (threads <= Environment.ProcessorCount) _cpus = WorkerPlacement.ProcessCpus();
         for (int i = 0; i < _threads.Length; i++)
         {
             _start[i] = new ManualResetEventSlim(false, SpinCount);
@@ -53,6 +59,9 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>Threads that compute, including the caller.</summary>
     public int Threads { get; }
+
+    /// <summary>The workers' kernel thread ids (0 for one not started yet, or off Linux).</summary>
+    internal int[] WorkerThreadIds => [.. _threadIds];
 
     /// <summary>Operators smaller than this (in Mult-Adds) do not use the pool.</summary>
     public long MinParallelMultAdds { get; }
@@ -82,7 +91,11 @@ public sealed class WorkerPool : IDisposable
         // generation): a worker either sees this generation or is seen parked and woken.
         Interlocked.Increment(ref _generation);
         for (int i = 0; i < _threads.Length; i++)
-            if (Volatile.Read(ref _parked[i]) == 1) _start[i].Set();
+        {
+            if (Volatile.Read(ref _parked[i]) != 1) continue;
+            WorkerPlacement.KeepOffCurrentCpu(Volatile.Read(ref _threadIds[i]), _cpus);
+            _start[i].Set();
+        }
         try
         {
             Drain(work);
@@ -109,6 +122,7 @@ public sealed class WorkerPool : IDisposable
     private void WorkerLoop(int index)
     {
         var start = _start[index];
+        Volatile.Write(ref _threadIds[index], WorkerPlacement.CurrentThreadId());
         int seen = 0;
         long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
         while (true)
