@@ -51,9 +51,11 @@ public static class KernelConformance
         ("qs8-fully-connected", Qs8FullyConnected),
         ("qs8-conv2d-1x1-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, accumulatorLimits: true)),
         ("qs8-dwconv2d-3x3-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1, accumulatorLimits: true)),
+        ("f32-add", F32Add),
         ("qs8-add", Qs8Add),
         ("f32-averagepool2d", F32AveragePool),
         ("qs8-averagepool2d", Qs8AveragePool),
+        ("f32-global-averagepool", F32GlobalAveragePool),
     ];
 
     private static ConvGeometry Geometry(ConformanceGenerator gen, int kernel, bool depthwise, Shape shape) => shape switch
@@ -177,6 +179,53 @@ public static class KernelConformance
     }
 
     /// <summary>
+    /// Lengths 1..16 (vector remainders), then random up to 400; the activation clamps MobileNet uses; now and then
+    /// inputs at the float extremes (sums that overflow to infinity) and NaN, which must pass through the clamp.
+    /// </summary>
+    public static List<string> F32Add(KernelSet candidate, int seed, int cases)
+    {
+        var gen = new ConformanceGenerator(seed);
+        var failures = new List<string>();
+        for (int i = 0; i < cases && failures.Count < 5; i++)
+        {
+            int n = i < 16 ? i + 1 : gen.Random.Next(1, 400);
+            var (min, max) = gen.Random.Next(3) switch { 0 => (float.NegativeInfinity, float.PositiveInfinity), 1 => (0f, float.PositiveInfinity), _ => (0f, 6f) };
+            var a = gen.Floats(n, 8f);
+            var b = gen.Floats(n, 8f);
+            if (i % 5 == 4)
+                for (int k = 0; k < n; k += 3)
+                    (a[k], b[k]) = gen.Random.Next(3) switch { 0 => (float.MaxValue, float.MaxValue), 1 => (-float.MaxValue, -float.MaxValue), _ => (float.NaN, 1f) };
+            var expected = new float[n];
+            F32Reference.Add(a, b, expected, min, max);
+            var actual = new float[n];
+            Array.Fill(actual, 12345f);
+            candidate.F32Add(a, b, actual, min, max);
+            CompareF32Bits(expected, actual, $"f32-add n {n} clamp [{min}, {max}]", failures);
+        }
+        return failures;
+    }
+
+    /// <summary>Global means over planes of 1..9 x 1..9, channel counts across the vector width and the pooling block.</summary>
+    public static List<string> F32GlobalAveragePool(KernelSet candidate, int seed, int cases)
+    {
+        var gen = new ConformanceGenerator(seed);
+        var failures = new List<string>();
+        for (int i = 0; i < cases && failures.Count < 5; i++)
+        {
+            int batch = gen.Random.Next(1, 3), h = gen.Random.Next(1, 10), w = gen.Random.Next(1, 10);
+            int c = gen.Random.Next(2) == 0 ? gen.Channels() : gen.Random.Next(1, 600);
+            var input = gen.Floats(batch * h * w * c, 4f);
+            var expected = new float[batch * c];
+            F32Reference.GlobalAveragePool(batch, h, w, c, input, expected);
+            var actual = new float[expected.Length];
+            Array.Fill(actual, float.NaN);
+            candidate.F32GlobalAveragePool(batch, h, w, c, input, actual);
+            CompareF32Bits(expected, actual, $"f32-global-averagepool {batch}x{h}x{w}x{c}", failures);
+        }
+        return failures;
+    }
+
+    /// <summary>
     /// Pooling geometries: a third pool a whole plane (MobileNet's 7x7 average pool, up to 300 channels so several
     /// channel blocks run), the rest SAME 2x2/3x3 windows at stride 1 or 2, whose edge windows hold padding.
     /// </summary>
@@ -288,6 +337,22 @@ public static class KernelConformance
         {
             float tolerance = F32Tolerance * Math.Max(1f, Math.Abs(expected[j]));
             if (!(Math.Abs(expected[j] - actual[j]) <= tolerance))
+            {
+                failures.Add($"{what}: element {j} expected {expected[j]} got {actual[j]}");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>For kernels that compute exactly the reference's operations in its order: the same bits (any NaN for NaN).</summary>
+    private static bool CompareF32Bits(float[] expected, float[] actual, string what, List<string> failures)
+    {
+        for (int j = 0; j < expected.Length; j++)
+        {
+            bool same = float.IsNaN(expected[j]) ? float.IsNaN(actual[j])
+                : BitConverter.SingleToInt32Bits(expected[j]) == BitConverter.SingleToInt32Bits(actual[j]);
+            if (!same)
             {
                 failures.Add($"{what}: element {j} expected {expected[j]} got {actual[j]}");
                 return false;

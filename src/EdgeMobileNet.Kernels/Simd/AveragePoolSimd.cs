@@ -25,6 +25,23 @@ public static unsafe class AveragePoolSimd
             Pool<float, float, F32Step>(g, inp, outp, new F32Step(outputMin, outputMax));
     }
 
+    /// <summary>
+    /// The global average (mean over height and width) as one pooling window over the whole plane with no clamp:
+    /// the same per-channel sums in the same order and the same division as <see cref="F32Reference.GlobalAveragePool"/>.
+    /// </summary>
+    public static void F32Global(int batch, int height, int width, int channels, ReadOnlySpan<float> input, Span<float> output)
+    {
+        ReferenceChecks.NonNegative(batch, nameof(batch));
+        ReferenceChecks.Positive(height, nameof(height));
+        ReferenceChecks.Positive(width, nameof(width));
+        ReferenceChecks.NonNegative(channels, nameof(channels));
+        ReferenceChecks.Length(input.Length, (long)batch * height * width * channels, nameof(input));
+        ReferenceChecks.Length(output.Length, (long)batch * channels, nameof(output));
+        if (batch == 0 || channels == 0) return;
+        var g = new ConvGeometry(batch, height, width, channels, 1, 1, channels, height, width, 1, 1, 1, 1, 0, 0, 1);
+        F32(g, input, output, float.NegativeInfinity, float.PositiveInfinity);
+    }
+
     public static void Qs8(in ConvGeometry g, int outputMin, int outputMax, ReadOnlySpan<sbyte> input, Span<sbyte> output)
     {
         Check(g, input.Length, output.Length);

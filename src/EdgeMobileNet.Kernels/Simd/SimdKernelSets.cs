@@ -9,8 +9,9 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// <summary>
 /// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
-/// zero point) fall back to <see cref="ReferencePrepared"/>. int8 Add (<see cref="Qs8AddSimd"/>) and average pooling
-/// (<see cref="AveragePoolSimd"/>) are vectorized; fp32 Add and the global mean stay reference. The x64 sets share the AVX2 int8 pointwise GEMM and depthwise
+/// zero point) fall back to <see cref="ReferencePrepared"/>. Add (<see cref="F32AddSimd"/>, <see cref="Qs8AddSimd"/>),
+/// average pooling and the fp32 global mean (<see cref="AveragePoolSimd"/>) are vectorized; the int8 global mean stays
+/// reference. The x64 sets share the AVX2 int8 pointwise GEMM and depthwise
 /// kernels (<c>avx2Int8</c>), whose layouts are AVX2-specific; their generic depthwise parameter is then unused.
 /// </summary>
 public static class SimdKernelSets
@@ -52,7 +53,7 @@ public static class SimdKernelSets
                     : ReferencePrepared.F32DepthwiseConv2D(g, filter, bias, min, max),
             (batch, inputDepth, outputDepth, filter, bias, min, max) =>
                 new F32Igemm<TF, TFV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter, bias, min, max),
-            reference.F32Add, AveragePoolSimd.F32, reference.F32GlobalAveragePool,
+            F32AddSimd.Add, AveragePoolSimd.F32, AveragePoolSimd.F32Global,
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
                 avx2Int8 && Qs8GemmC2Avx2.Covers(g)
                     ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)

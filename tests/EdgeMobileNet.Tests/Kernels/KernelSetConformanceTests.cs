@@ -78,12 +78,27 @@ public class KernelSetConformanceTests
                 new OffByOne(good.Qs8Conv2D(g, zp, p, f, b)),
             F32DepthwiseConv2D = (in ConvGeometry g, ReadOnlySpan<float> f, ReadOnlySpan<float> b, float min, float max) =>
                 new IgnoresRowRange(good.F32DepthwiseConv2D(g, f, b, min, max)),
+            // The clamp of x86 MAXPS/MINPS (the second operand when one is NaN): NaN becomes the lower bound.
+            F32Add = (a, b, output, min, max) =>
+            {
+                for (int i = 0; i < a.Length; i++)
+                {
+                    float sum = a[i] + b[i];
+                    output[i] = sum >= min ? (sum <= max ? sum : max) : min;
+                }
+            },
+            // Divides the last channel by one pixel fewer.
+            F32GlobalAveragePool = (batch, height, width, channels, input, output) =>
+            {
+                good.F32GlobalAveragePool(batch, height, width, channels, input, output);
+                if (height * width > 1) output[^1] *= height * width / (height * width - 1f);
+            },
         };
         foreach (var (family, check) in KernelConformance.Families)
         {
             var failures = check(offByOne, 99, 30);
             if (family is "qs8-conv2d-1x1" or "qs8-conv2d-1x1-pointwise" or "qs8-conv2d-1x1-accumulator-limits" or "qs8-conv2d-3x3" or "qs8-conv2d-3x3-s2-first-layer"
-                or "f32-dwconv2d-3x3" or "f32-dwconv2d-3x3-s1-same" or "f32-dwconv2d-3x3-s2-same")
+                or "f32-dwconv2d-3x3" or "f32-dwconv2d-3x3-s1-same" or "f32-dwconv2d-3x3-s2-same" or "f32-add" or "f32-global-averagepool")
                 Assert.True(failures.Count > 0, $"{family}: a broken kernel passed");
             else
                 Assert.True(failures.Count == 0, $"{family}: {string.Join("; ", failures)}");
