@@ -156,12 +156,7 @@ public static class F32Reference
     public static void GlobalAveragePool(int batch, int height, int width, int channels, ReadOnlySpan<float> input,
         Span<float> output)
     {
-        ReferenceChecks.NonNegative(batch, nameof(batch));
-        ReferenceChecks.Positive(height, nameof(height));
-        ReferenceChecks.Positive(width, nameof(width));
-        ReferenceChecks.NonNegative(channels, nameof(channels));
-        ReferenceChecks.Length(input.Length, (long)batch * height * width * channels, nameof(input));
-        ReferenceChecks.Length(output.Length, (long)batch * channels, nameof(output));
+        ReferenceChecks.GlobalPool(batch, height, width, channels, input.Length, output.Length);
 
         for (int b = 0; b < batch; b++)
         for (int c = 0; c < channels; c++)
@@ -253,6 +248,17 @@ internal static class ReferenceChecks
     public static void Positive(int value, string name)
     {
         if (value <= 0) throw new ArgumentOutOfRangeException(name, value, "must be positive");
+    }
+
+    /// <summary>A [batch, height, width, channels] input averaged to [batch, channels].</summary>
+    public static void GlobalPool(int batch, int height, int width, int channels, int inputLength, int outputLength)
+    {
+        NonNegative(batch, nameof(batch));
+        Positive(height, nameof(height));
+        Positive(width, nameof(width));
+        NonNegative(channels, nameof(channels));
+        Length(inputLength, (long)batch * height * width * channels, "input");
+        Length(outputLength, (long)batch * channels, "output");
     }
 
     /// <summary>A [rows, depth] input and output (softmax).</summary>

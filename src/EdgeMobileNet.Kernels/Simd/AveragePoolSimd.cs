@@ -31,12 +31,7 @@ public static unsafe class AveragePoolSimd
     /// </summary>
     public static void F32Global(int batch, int height, int width, int channels, ReadOnlySpan<float> input, Span<float> output)
     {
-        ReferenceChecks.NonNegative(batch, nameof(batch));
-        ReferenceChecks.Positive(height, nameof(height));
-        ReferenceChecks.Positive(width, nameof(width));
-        ReferenceChecks.NonNegative(channels, nameof(channels));
-        ReferenceChecks.Length(input.Length, (long)batch * height * width * channels, nameof(input));
-        ReferenceChecks.Length(output.Length, (long)batch * channels, nameof(output));
+        ReferenceChecks.GlobalPool(batch, height, width, channels, input.Length, output.Length);
         if (batch == 0 || channels == 0) return;
         var g = new ConvGeometry(batch, height, width, channels, 1, 1, channels, height, width, 1, 1, 1, 1, 0, 0, 1);
         F32(g, input, output, float.NegativeInfinity, float.PositiveInfinity);
