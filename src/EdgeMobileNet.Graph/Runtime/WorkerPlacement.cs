@@ -4,8 +4,8 @@ namespace EdgeMobileNet.Graph.Runtime;
 
 /// <summary>
 /// Keeps a woken worker off the CPU its waker runs on (Linux; elsewhere it does nothing). Linux places a thread woken
-/// from a futex near its waker, and on a VM whose vCPUs share no cache level it often puts it on the waker's own CPU:
-/// on a 2-vCPU VM, 60 % of the worker's layers then ran on the caller's CPU, the two took turns on one core, and
+/// from a futex near its waker (wake-affine), and on the 2-vCPU build VM that often meant the waker's own CPU:
+/// 60 % of the worker's layers ran on the caller's CPU, the two took turns on one core, and
 /// V1 0.25-128 at 2 threads stayed at 1.1-1.2 ms for ~9 ms after every idle gap (against 0.55 ms once the load
 /// balancer had moved one of them). Just before a parked worker is woken, its affinity becomes the process's CPUs
 /// minus the caller's current one; only that wake-up pays the system call, not the spinning hand-offs between layers.
@@ -20,7 +20,7 @@ internal static unsafe partial class WorkerPlacement
     {
         if (!OperatingSystem.IsLinux()) return 0;
         try { return Gettid(); }
-        catch (EntryPointNotFoundException) { return 0; } // a C library without gettid
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return 0; } // no gettid: no steering
     }
 
     /// <summary>The CPUs the calling thread (a pool's creator: the process's, unless it was pinned) may run on, or null where unknown.</summary>
