@@ -50,6 +50,7 @@ public static class KernelConformance
         ("qs8-dwconv2d-3x3-s2-same", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("qs8-fully-connected", Qs8FullyConnected),
         ("qs8-conv2d-1x1-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, accumulatorLimits: true)),
+        ("qs8-conv2d-1x1-relu-inputs", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, reluInputs: true)),
         ("qs8-dwconv2d-3x3-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1, accumulatorLimits: true)),
         ("f32-add", F32Add),
         ("qs8-add", Qs8Add),
@@ -111,8 +112,14 @@ public static class KernelConformance
     /// the int32 limits (biases beyond +-2^30, multipliers near 2^31, right shifts up to 31): a kernel must not take
     /// a rounding shortcut that would overflow there.
     /// </summary>
+    /// <summary>
+    /// int8 convolutions against the reference. <paramref name="accumulatorLimits"/>: biases and multipliers at the
+    /// int32 limits. <paramref name="reluInputs"/>: inputs like a ReLU layer's at zero point -128, mostly negative with
+    /// a share of 0 to 30 % at or above zero, and weights over all of int8, -128 included (TFLite's int8 weights stop
+    /// at -127, other sources need not).
+    /// </summary>
     public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape,
-        bool accumulatorLimits = false)
+        bool accumulatorLimits = false, bool reluInputs = false)
     {
         var gen = new ConformanceGenerator(seed);
         var failures = new List<string>();
@@ -123,7 +130,14 @@ public static class KernelConformance
             var requant = accumulatorLimits ? gen.LimitRequantization(g.OutC) : gen.Requantization(g.OutC, depth);
             int inputZeroPoint = gen.ZeroPoint();
             var input = gen.Int8(g.Batch * g.InH * g.InW * g.InC);
-            var filter = gen.Int8(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC, -127, 127);
+            if (reluInputs)
+            {
+                double share = new[] { 0, 0.01, 0.04, 0.06, 0.07, 0.3 }[i % 6];
+                for (int j = 0; j < input.Length; j++)
+                    input[j] = (sbyte)(gen.Random.NextDouble() < share ? gen.Random.Next(0, 128) : gen.Random.Next(-128, 0));
+            }
+            int filterMin = reluInputs ? -128 : -127;
+            var filter = gen.Int8(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC, filterMin, 127);
             var bias = accumulatorLimits ? gen.LimitBias(g.OutC) : gen.Random.Next(6) == 0 ? [] : gen.Bias(g.OutC);
             var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
             if (depthwise) Qs8Reference.DepthwiseConv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
