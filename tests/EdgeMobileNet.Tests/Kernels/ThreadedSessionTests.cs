@@ -41,6 +41,16 @@ public class ThreadedSessionTests
         Assert.Equal(0, AllocationMeter.SteadyStateBytes(session.Run));
     }
 
+    /// <summary>Every run after an idle gap (a camera's pace) wakes the parked worker and steers it off the caller's CPU: still nothing allocated.</summary>
+    [Fact]
+    public void RunsAfterIdleGapsAllocateNothing()
+    {
+        using var session = InferenceSession.Create(Build("v1", true), new SessionOptions { Threads = 2, MinParallelMultAdds = 0 });
+        Assert.Equal(2, session.Threads);
+        // 5 ms: well past the worker's 200 us of spinning, so it parks and each Run wakes it.
+        Assert.Equal(0, AllocationMeter.SteadyStateBytes(() => { Thread.Sleep(5); session.Run(); }));
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void OptimizedSetsMatchReferenceAtAnyThreadCount(string arch, bool int8)
