@@ -10,9 +10,9 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// padding), so 1x1 (pointwise), 3x3 stride 2 (first layer), any stride/dilation/padding, and fully connected
 /// (1x1 over batch pixels) share one micro-kernel (<see cref="AccumulateRun"/>). Pointwise layers have a tile of
 /// their own that runs it once over six consecutive pixels, free of the window's bookkeeping: in one process,
-/// whole models alternating with the windowed tile, V2 1.0-224 fp32 at 1 thread went 13.6 -> 11.2 and
-/// 16.4 -> 13.6 ms, V1 1.0-224 18.2 -> 16.8 and 23.2 -> 20.9 ms (depth-16 layers 15 % faster alone, depth 512
-/// unchanged). Weights are packed at load per block of 2 vectors of output
+/// whole models alternating with the former shared tile (a pointwise branch inside the windowed one), V2 1.0-224
+/// fp32 at 1 thread went 13.6 -> 11.2 and 16.4 -> 13.6 ms, V1 1.0-224 18.2 -> 16.8 and 23.2 -> 20.9 ms (depth-16
+/// layers 15 % faster alone, depth 512 unchanged). Weights are packed at load per block of 2 vectors of output
 /// channels: [bias][taps * InC][2 vectors]; bias and clamp are fused. Windows over fewer than 8 input channels
 /// (the first layer: 3x3 over RGB) stage each chunk of pixels' im2col rows and run them through a pointwise
 /// instance instead: with three channels per tap, the per-tap pointer setup cost as much as the arithmetic.
