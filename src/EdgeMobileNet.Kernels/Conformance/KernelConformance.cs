@@ -108,13 +108,9 @@ public static class KernelConformance
     }
 
     /// <summary>
-    /// int8 convolutions against the reference. With <paramref name="accumulatorLimits"/> the accumulators sit near
-    /// the int32 limits (biases beyond +-2^30, multipliers near 2^31, right shifts up to 31): a kernel must not take
-    /// a rounding shortcut that would overflow there.
-    /// </summary>
-    /// <summary>
-    /// int8 convolutions against the reference. <paramref name="accumulatorLimits"/>: biases and multipliers at the
-    /// int32 limits. <paramref name="reluInputs"/>: inputs like a ReLU layer's at zero point -128, mostly negative with
+    /// int8 convolutions against the reference. <paramref name="accumulatorLimits"/>: accumulators near the int32
+    /// limits (biases beyond +-2^30, multipliers near 2^31, right shifts up to 31), where a kernel must not take a
+    /// rounding shortcut that would overflow. <paramref name="reluInputs"/>: inputs like a ReLU layer's at zero point -128, mostly negative with
     /// a share of 0 to 30 % at or above zero, and weights over all of int8, -128 included (TFLite's int8 weights stop
     /// at -127, other sources need not).
     /// </summary>

@@ -221,7 +221,8 @@ public static class F32Reference
     }
 
     /// <summary>min(max(x, lo), hi) with NaN propagating, like TFLite's ActivationFunctionWithMinMax.</summary>
-    private static float Clamp(float x, float lo, float hi) => x < lo ? lo : x > hi ? hi : x;
+    /// <summary>The activation clamp every fp32 kernel applies: comparisons, so NaN passes through and -0 stays -0.</summary>
+    internal static float Clamp(float x, float lo, float hi) => x < lo ? lo : x > hi ? hi : x;
 }
 
 /// <summary>Cheap argument validation shared by the reference kernels. Throws only; never allocates otherwise.</summary>

@@ -10,15 +10,13 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class AlignedBuffer<T> where T : unmanaged
 {
-    private const int Alignment = CacheLine.Bytes;
     private readonly T[] _array; // kept alive (and pinned) for Pointer
 
     public AlignedBuffer(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        _array = GC.AllocateArray<T>(length + Alignment / sizeof(T), pinned: true);
-        nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
-        Pointer = (T*)((start + Alignment - 1) & ~(nint)(Alignment - 1));
+        _array = GC.AllocateArray<T>(length + CacheLine.Bytes / sizeof(T), pinned: true);
+        Pointer = CacheLine.Align((T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array)));
         Length = length;
     }
 

@@ -85,11 +85,7 @@ public static unsafe class AveragePoolSimd
 
         public void Finish(float* sums, int n, int count, float* output)
         {
-            for (int c = 0; c < n; c++)
-            {
-                float average = sums[c] / count; // the reference's clamp, NaN passing through
-                output[c] = average < outputMin ? outputMin : average > outputMax ? outputMax : average;
-            }
+            for (int c = 0; c < n; c++) output[c] = F32Reference.Clamp(sums[c] / count, outputMin, outputMax);
         }
     }
 

@@ -29,11 +29,7 @@ public static unsafe class F32AddSimd
                 sum = Vector128.ConditionalSelect(Vector128.LessThan(sum, min), min, sum);
                 Vector128.ConditionalSelect(Vector128.GreaterThan(sum, max), max, sum).Store(o + i);
             }
-            for (; i < a.Length; i++)
-            {
-                float sum = x[i] + y[i];
-                o[i] = sum < outputMin ? outputMin : sum > outputMax ? outputMax : sum;
-            }
+            for (; i < a.Length; i++) o[i] = F32Reference.Clamp(x[i] + y[i], outputMin, outputMax);
         }
     }
 }

@@ -101,8 +101,12 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
                 {
                     if (ox == x0)
                     {
-                        if (x0 < x1 && _rightShiftRounding) SweepRow<Qs8RequantizeRight8>(inp, outp + (long)row * g.OutW * g.OutC, b, oy);
-                        else if (x0 < x1) SweepRow<Qs8Requantize8>(inp, outp + (long)row * g.OutW * g.OutC, b, oy);
+                        sbyte* rowOutput = outp + (long)row * g.OutW * g.OutC;
+                        if (x0 < x1)
+                        {
+                            if (_rightShiftRounding) SweepRow<Qs8RequantizeRight8>(inp, rowOutput, b, oy);
+                            else SweepRow<Qs8Requantize8>(inp, rowOutput, b, oy);
+                        }
                         ox = x1; // interior columns done
                         if (ox == g.OutW) break;
                     }
