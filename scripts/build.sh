@@ -80,6 +80,16 @@ run_logged "publish linux-arm64 (NativeAOT, cross)" "$LOG_DIR/publish-linux-arm6
     -p:SysRoot=/ -p:LinkerFlavor=lld -p:ObjCopyName=aarch64-linux-gnu-objcopy \
     -o "$ARTIFACTS/linux-arm64"
 
+# ILC reports a method it could not compile (e.g. an assembly missing from its references after an
+# interrupted build) as a message, not a warning, and links a binary whose method always throws:
+# refuse such a binary.
+for rid in linux-x64 linux-arm64; do
+    if grep -q "will always throw" "$LOG_DIR/publish-$rid.log"; then
+        grep -m 3 "will always throw" "$LOG_DIR/publish-$rid.log" >&2
+        die "publish $rid: ILC compiled methods that always throw (see $LOG_DIR/publish-$rid.log); a clean build (rm -rf src/*/obj src/*/bin) usually mends it"
+    fi
+done
+
 for rid in linux-x64 linux-arm64; do
     bin="$ARTIFACTS/$rid/edgemobilenet"
     [[ -x "$bin" ]] || die "missing $bin"

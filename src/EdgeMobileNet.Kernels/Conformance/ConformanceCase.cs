@@ -56,6 +56,20 @@ public sealed class ConformanceGenerator(int seed)
     /// A pointwise geometry (1x1, stride 1, no padding: the GEMM-shaped layers), with input depths below, at and
     /// above 16-value groups and not multiples of any vector width.
     /// </summary>
+    /// <summary>
+    /// A pointwise layer as after a ReLU: shallow and deep (around 32 and 128, and 999 over 242 pixels: staged in two
+    /// chunks), with fewer or at least as many outputs as inputs (the avx2 set's GEMM choice depends on all three).
+    /// </summary>
+    public ConvGeometry PointwiseReluDepth()
+    {
+        int[] depths = [1, 16, 31, 32, 33, 64, 127, 128, 129, 131, 256, 300, 999];
+        int inC = depths[_random.Next(depths.Length)];
+        int outC = _random.Next(2) == 0 ? Channels() : inC + Channels() - 1;
+        int batch = _random.Next(1, 3), inH = _random.Next(1, 12), inW = _random.Next(1, 12);
+        if (inC == 999) (batch, inH, inW) = (2, 11, 11);
+        return new ConvGeometry(batch, inH, inW, inC, inH, inW, outC, 1, 1, 1, 1, 1, 1, 0, 0, 1);
+    }
+
     public ConvGeometry Pointwise()
     {
         // The deep ones make GEMMs that stage input rows in chunks (by bytes) run several chunks and a remainder.

@@ -110,9 +110,9 @@ public static class KernelConformance
     /// <summary>
     /// int8 convolutions against the reference. <paramref name="accumulatorLimits"/>: accumulators near the int32
     /// limits (biases beyond +-2^30, multipliers near 2^31, right shifts up to 31), where a kernel must not take a
-    /// rounding shortcut that would overflow. <paramref name="reluInputs"/>: inputs like a ReLU layer's at zero point -128, mostly negative with
-    /// a share of 0 to 30 % at or above zero, and weights over all of int8, -128 included (TFLite's int8 weights stop
-    /// at -127, other sources need not).
+    /// rounding shortcut that would overflow. <paramref name="reluInputs"/>: pointwise layers (depths around and past
+    /// 128, where the avx2 set switches GEMMs) over inputs like a ReLU layer's at zero point -128 (<see cref="ReluLike"/>),
+    /// and weights over all of int8, -128 included (TFLite's int8 weights stop at -127, other sources need not).
     /// </summary>
     public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape,
         bool accumulatorLimits = false, bool reluInputs = false)
@@ -121,19 +121,14 @@ public static class KernelConformance
         var failures = new List<string>();
         for (int i = 0; i < cases && failures.Count < 5; i++)
         {
-            var g = Geometry(gen, kernel, depthwise, shape);
+            var g = reluInputs ? gen.PointwiseReluDepth() : Geometry(gen, kernel, depthwise, shape);
             int depth = depthwise ? g.KernelH * g.KernelW : g.KernelH * g.KernelW * g.InC;
             var requant = accumulatorLimits ? gen.LimitRequantization(g.OutC) : gen.Requantization(g.OutC, depth);
-            int inputZeroPoint = gen.ZeroPoint();
+            int inputZeroPoint = reluInputs ? -128 : gen.ZeroPoint();
             var input = gen.Int8(g.Batch * g.InH * g.InW * g.InC);
-            if (reluInputs)
-            {
-                double share = new[] { 0, 0.01, 0.04, 0.06, 0.07, 0.3 }[i % 6];
-                for (int j = 0; j < input.Length; j++)
-                    input[j] = (sbyte)(gen.Random.NextDouble() < share ? gen.Random.Next(0, 128) : gen.Random.Next(-128, 0));
-            }
             int filterMin = reluInputs ? -128 : -127;
             var filter = gen.Int8(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC, filterMin, 127);
+            if (reluInputs) ReluLike(gen, i, input, filter);
             var bias = accumulatorLimits ? gen.LimitBias(g.OutC) : gen.Random.Next(6) == 0 ? [] : gen.Bias(g.OutC);
             var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
             if (depthwise) Qs8Reference.DepthwiseConv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
@@ -142,6 +137,26 @@ public static class KernelConformance
             RunQs8(prepared, input, expected, $"{prepared.Name} {g} input zp {inputZeroPoint} output zp {requant.OutputZeroPoint}", failures, gen.Random);
         }
         return failures;
+    }
+
+    /// <summary>
+    /// Case <paramref name="i"/>'s ReLU-like input: a share from 0 to 100 % at or above zero (the rest below), and
+    /// every eighth case extremes: every value 127 (x + 128 = 255) against weights all -128 or all 127, or values
+    /// within 8 of zero (pairs of x + 128 summing to just under and just over 256) against weights all -128.
+    /// </summary>
+    private static void ReluLike(ConformanceGenerator gen, int i, sbyte[] input, sbyte[] filter)
+    {
+        if (i % 8 == 7)
+        {
+            int variant = i / 8 % 3;
+            if (variant == 2) for (int j = 0; j < input.Length; j++) input[j] = (sbyte)gen.Random.Next(-8, 9);
+            else Array.Fill(input, sbyte.MaxValue);
+            Array.Fill(filter, variant == 1 ? sbyte.MaxValue : sbyte.MinValue);
+            return;
+        }
+        double share = new[] { 0, 0.01, 0.04, 0.06, 0.07, 0.3, 1.0 }[i % 8];
+        for (int j = 0; j < input.Length; j++)
+            input[j] = (sbyte)(gen.Random.NextDouble() < share ? gen.Random.Next(0, 128) : gen.Random.Next(-128, 0));
     }
 
     public static List<string> Qs8FullyConnected(KernelSet candidate, int seed, int cases)

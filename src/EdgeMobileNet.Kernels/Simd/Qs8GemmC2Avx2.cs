@@ -23,7 +23,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
 {
-    private const int MR = 6, NR = 16;
+    private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR;
     // int16 input rows of one chunk stay in L2 while every channel block passes over them; each chunk streams all
     // the weights once, so chunks are as large as L2 allows (half of this core's 512 KB) and of balanced size.
     private const int ChunkBytes = 192 * 1024;
@@ -50,10 +50,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         _pointwise = g.IsPointwise;
         _inputZeroPoint = (short)inputZeroPoint;
         _k = g.KernelH * g.KernelW * g.InC;
-        if (filter.Length != (long)g.OutC * _k) throw new ArgumentException($"filter has {filter.Length} elements, expected {(long)g.OutC * _k}");
-        if (!bias.IsEmpty && bias.Length != g.OutC) throw new ArgumentException($"bias has {bias.Length} elements, expected {g.OutC}");
-        if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
-            throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
+        Qs8GemmTiles.CheckArguments(Name, g, _k, filter.Length, bias.Length, outputParams.Multipliers.Length);
         _evenK = (_k + 1) & ~1;
         _blocks = (g.OutC + NR - 1) / NR;
         _blockStride = _evenK * NR;
@@ -100,9 +97,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         // Bounded by ChunkBytes; the slack takes im2col's whole-vector widening past the last row's end.
         short* rowsSpace = stackalloc short[_chunkPixels * _evenK + 16 + CacheLine.Bytes / sizeof(short)];
         short* rows = CacheLine.Align(rowsSpace);
-        // Balanced chunks: 196 pixels in 2 chunks of 102 + 94, not 192 + 4 (a whole weight pass for 4 pixels).
-        int chunks = (p1 - p0 + _chunkPixels - 1) / _chunkPixels;
-        int chunk = chunks == 0 ? MR : Math.Min(_chunkPixels, ((p1 - p0 + chunks - 1) / chunks + MR - 1) / MR * MR);
+        int chunk = Qs8GemmTiles.BalancedChunk(p1 - p0, _chunkPixels);
         int* tileSpace = stackalloc int[MR * NR + CacheLine.Bytes / sizeof(int)];
         int* tile = CacheLine.Align(tileSpace);
         fixed (sbyte* inp = input)
@@ -113,21 +108,16 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
                 int pixels = Math.Min(chunk, p1 - c0);
                 if (_pointwise) Widen(inp + (long)c0 * _k, rows, pixels);
                 else Im2col(inp, inp + input.Length, rows, c0, pixels);
-                for (int nb = nb0; nb < nb1; nb++)
-                {
-                    int t = 0;
-                    for (; t + MR <= pixels; t += MR) Tile<Rows6>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile);
-                    switch (pixels - t)
-                    {
-                        case 1: Tile<Rows1>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
-                        case 2: Tile<Rows2>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
-                        case 3: Tile<Rows3>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
-                        case 4: Tile<Rows4>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
-                        case 5: Tile<Rows5>(rows + t * _evenK, outp + (long)(c0 + t) * Geometry.OutC, nb, tile); break;
-                    }
-                }
+                var tiles = new ChunkTiles(this, rows, outp + (long)c0 * Geometry.OutC, tile);
+                Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1);
             }
         }
+    }
+
+    private readonly struct ChunkTiles(Qs8GemmC2Avx2 kernel, short* rows, sbyte* output, int* tile) : IChunkTiles
+    {
+        public void Tile<TRows>(int first, int nb) where TRows : struct, IRowCount =>
+            kernel.Tile<TRows>(rows + first * kernel._evenK, output + (long)first * kernel.Geometry.OutC, nb, tile);
     }
 
     /// <summary>Sign-extends <paramref name="pixels"/> rows of K int8 values into rows of even-K int16 values.</summary>
@@ -270,33 +260,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         if (rows > 3) { Avx.Store(tile + 48, acc30); Avx.Store(tile + 56, acc31); }
         if (rows > 4) { Avx.Store(tile + 64, acc40); Avx.Store(tile + 72, acc41); }
         if (rows > 5) { Avx.Store(tile + 80, acc50); Avx.Store(tile + 88, acc51); }
-        int outC = Geometry.OutC, oc0 = nb * NR;
-        if (_rightShiftRounding) StoreRows<Qs8RequantizeRight8>(tile, output + oc0, rows, outC, oc0, Math.Min(NR, outC - oc0));
-        else StoreRows<Qs8Requantize8>(tile, output + oc0, rows, outC, oc0, Math.Min(NR, outC - oc0));
-    }
-
-    /// <summary>Requantizes <paramref name="rows"/> pixels' 16 channels, two pixels per step, and writes the first <paramref name="valid"/> of each.</summary>
-    private void StoreRows<TRound>(int* tile, sbyte* output, int rows, int outC, int oc0, int valid)
-        where TRound : struct, IQs8Rounding8<TRound>
-    {
-        var zp = Vector256.Create((short)_requant.ZeroPoint);
-        var min = Vector256.Create((sbyte)_requant.Min);
-        var max = Vector256.Create((sbyte)_requant.Max);
-        var low = TRound.Load(_requant, oc0);
-        var high = TRound.Load(_requant, oc0 + 8);
-        for (int m = 0; m < rows; m += 2, tile += 2 * NR, output += 2 * outC)
-        {
-            bool pair = m + 1 < rows;
-            var bytes = Qs8Rounding.TwoPixels16(low, high, tile, pair ? tile + NR : tile, zp, min, max);
-            if (valid == NR)
-            {
-                Unsafe.WriteUnaligned(output, bytes.GetLower());
-                if (pair) Unsafe.WriteUnaligned(output + outC, bytes.GetUpper());
-                continue;
-            }
-            for (int j = 0; j < valid; j++) output[j] = bytes.GetElement(j);
-            if (pair) for (int j = 0; j < valid; j++) output[outC + j] = bytes.GetElement(NR + j);
-        }
+        Qs8GemmTiles.StoreRows(_requant, _rightShiftRounding, tile, output + nb * NR, rows, Geometry.OutC, nb * NR);
     }
 }
 /// <summary>A row count as a type, so a generic micro-kernel is compiled once per count with dead rows removed.</summary>

@@ -11,8 +11,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
 /// zero point) fall back to <see cref="ReferencePrepared"/>. Add (<see cref="F32AddSimd"/>, <see cref="Qs8AddSimd"/>),
 /// average pooling and the fp32 global mean (<see cref="AveragePoolSimd"/>) are vectorized; the int8 global mean stays
-/// reference. The x64 sets share the AVX2 int8 pointwise GEMM and depthwise
-/// kernels (<c>avx2Int8</c>), whose layouts are AVX2-specific; their generic depthwise parameter is then unused.
+/// reference. The x64 sets share the AVX2 int8 GEMMs and depthwise kernel (<c>avx2Int8</c>), whose layouts are
+/// AVX2-specific; their generic depthwise parameter is then unused.
 /// </summary>
 public static class SimdKernelSets
 {
@@ -26,7 +26,7 @@ public static class SimdKernelSets
         "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");
 
     public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
-        "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 conv/FC GEMM 6x16c2 over int16 rows or im2col (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
+        "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 pointwise-after-ReLU GEMM 6x16c4 (VPMADDUBSW, pair sums bounded), conv/FC GEMM 6x16c2 over int16 rows or im2col (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
         avx2Int8: true);
 
     public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
@@ -55,9 +55,10 @@ public static class SimdKernelSets
                 new F32Igemm<TF, TFV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter, bias, min, max),
             F32AddSimd.Add, AveragePoolSimd.F32, AveragePoolSimd.F32Global,
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
-                avx2Int8 && Qs8GemmC2Avx2.Covers(g)
-                    ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)
-                    : new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias),
+                !avx2Int8 ? new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias)
+                : Qs8GemmC4Avx2.Pays(g, zp) ? new Qs8GemmC4Avx2(g, zp, p, filter, bias)
+                : Qs8GemmC2Avx2.Covers(g) ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)
+                : new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias),
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
                 g.DepthMultiplier == 1 && g.InC == g.OutC
                     ? avx2Int8 ? new Qs8DwConvAvx2(g, zp, p, filter, bias) : new Qs8DwConv<TD, TDV, TDP>(g, zp, p, filter, bias)

@@ -38,16 +38,26 @@ public class KernelSetConformanceTests
         if (SimdKernelSets.Avx2Supported) Assert.Equal("avx2", KernelRegistry.Supported.First().Name == "avx512" ? "avx2" : KernelRegistry.Supported.First().Name);
     }
 
-    /// <summary>The avx2 set's int8 dispatch: the 6x16c2 GEMM on input rows for pointwise and FC, on im2col rows for other windows.</summary>
+    /// <summary>
+    /// The avx2 set's int8 dispatch: the 6x16c2 GEMM on input rows for pointwise and FC, on im2col rows for other
+    /// windows; the 6x16c4 VPMADDUBSW GEMM for pointwise layers after a ReLU (input zero point -128) of depth 32 or
+    /// more with at least as many outputs as inputs.
+    /// </summary>
     [Fact]
     public void Avx2PicksTheC2GemmForEveryWindowUpToItsDepthLimit()
     {
         if (!SimdKernelSets.Avx2Supported) return; // nothing to dispatch on this CPU; the other sets are checked above
         var set = KernelRegistry.Select("avx2");
         var requant = Qs8OutputParams.FromScales(1.0, [0.001f], 1.0, 0, -128, 127);
-        string Conv(int kernel, int stride, int inC) =>
-            set.Qs8Conv2D(new ConvGeometry(1, 8, 8, inC, 8 / stride, 8 / stride, 8, kernel, kernel, stride, stride, 1, 1,
-                kernel / 2, kernel / 2), 0, requant, new sbyte[8 * kernel * kernel * inC], new int[8]).Name;
+        string Conv(int kernel, int stride, int inC, int zp = 0, int outC = 8) =>
+            set.Qs8Conv2D(new ConvGeometry(1, 8, 8, inC, 8 / stride, 8 / stride, outC, kernel, kernel, stride, stride, 1, 1,
+                kernel / 2, kernel / 2), zp, requant, new sbyte[outC * kernel * kernel * inC], new int[outC]).Name;
+        Assert.Equal("Qs8Gemm_6x16c4_Avx2", Conv(1, 1, 32, zp: -128, outC: 32));
+        Assert.Equal("Qs8Gemm_6x16c4_Avx2", Conv(1, 1, 512, zp: -128, outC: 1024));
+        Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 512, zp: -127, outC: 1024));
+        Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 31, zp: -128, outC: 64));
+        Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 576, zp: -128, outC: 96));
+        Assert.Equal("Qs8Im2colGemm_6x16c2_Avx2", Conv(3, 1, 32, zp: -128, outC: 64));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 32));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 15));
         Assert.Equal("Qs8Im2colGemm_6x16c2_Avx2", Conv(3, 1, 32));

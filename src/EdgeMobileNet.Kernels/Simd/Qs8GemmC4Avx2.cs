@@ -1,0 +1,314 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeMobileNet.Kernels.Dispatch;
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// int8 pointwise convolution on AVX2 with VPMADDUBSW (unsigned x signed bytes, adjacent pairs summed into int16), as
+/// ONNX Runtime's u8s8 kernel computes, yet exact. With the activations shifted to unsigned (u = x + 128, 0..255)
+/// a pair of products reaches 255 x -128 x 2 and VPMADDUBSW would saturate it. But a pair whose two activations sum
+/// to at most 256 cannot saturate with any int8 weights (127 x 256 = 32512, -128 x 256 = -32768). So the staged rows
+/// hold each pair (u0, u1) with u1 lowered by the excess e = max(0, u0 + u1 - 256), and the excess is added back
+/// exactly: as a per-pixel list of (input channel, e), each entry adding e x that channel's weights in the output step,
+/// or, for a chunk with more than one entry per <see cref="DenseEvery"/> values, by running the tile a second time over
+/// rows of the excesses alone (pairs (0, e), e at most 254: safe). After a ReLU at zero point -128 most activations
+/// are small and such pairs are rare: the lists stay short.
+/// The tile: per quad of input channels one VPBROADCASTD per pixel, two weight loads, and per pixel and half
+/// VPMADDUBSW + VPMADDWD (by ones, into int32) + VPADDD: 3 vector operations per 32 multiply-adds against the int16
+/// kernel's 4 (<see cref="Qs8GemmC2Avx2"/>). The input zero point and the 128 are folded into the bias
+/// (bias - (zp + 128) x sum(w)). Weights are packed per block of 16 output channels as [K/4 quads x 16 channels x
+/// 4 int8], K padded to a multiple of 4 with zeros.
+/// </summary>
+public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
+{
+    private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR;
+    // The staged rows of one chunk stay in L2 while every channel block passes over them. As large as the int16
+    // kernel's chunks: with half of them (96 KB), 14x14 512 -> 512 took a second weight pass and, at 2 threads,
+    // ran 0.83-0.90x the int16 kernel's speed instead of 1.15-1.20x.
+    private const int ChunkBytes = 192 * 1024;
+    private const int MaxDepth = 8192;
+    /// <summary>A chunk keeps per-pixel excess lists while they hold at most one entry per this many values.</summary>
+    private const int DenseEvery = 16;
+    private readonly AlignedBuffer<sbyte> _weights;
+    private readonly AlignedBuffer<int> _bias;
+    private readonly Qs8ChannelParams _requant;
+    private readonly int _k, _k4, _blocks, _blockStride, _chunkPixels;
+    private readonly bool _rightShiftRounding; // Qs8RequantizeRight8's preconditions hold
+
+    public static bool IsSupported => Avx2.IsSupported;
+
+    /// <summary>Pointwise convolutions (1x1, stride 1, unpadded) of 1 to 8192 input channels.</summary>
+    public static bool Covers(in ConvGeometry g) => g.IsPointwise && g.DepthMultiplier == 1 && g.InC >= 1 && g.InC <= MaxDepth;
+
+    /// <summary>
+    /// Where this kernel is expected to beat <see cref="Qs8GemmC2Avx2"/> (both are exact everywhere): an input at zero
+    /// point -128 (a ReLU's output, where pairs past 256 are rare: 0-0.15 % of V1 1.0-224's), at least 32 input channels
+    /// and at least as many outputs as inputs. Measured per layer against the int16 kernel on V1 1.0-224 int8, one
+    /// process, both in turn: depth 32 1.01-1.06x, 64 1.09-1.12x, 128-1024 1.15-1.25x. V2's projection layers (fewer
+    /// outputs than inputs; 2-5 % of their late layers' pairs pass 256) measured 0.75-1.24x, the whole model 0.98-0.99x
+    /// with them: they stay on the int16 kernel.
+    /// </summary>
+    public static bool Pays(in ConvGeometry g, int inputZeroPoint) =>
+        Covers(g) && inputZeroPoint == -128 && g.InC >= 32 && g.OutC >= g.InC;
+
+    public Qs8GemmC4Avx2(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
+        ReadOnlySpan<int> bias)
+        : base(g, $"Qs8Gemm_{MR}x{NR}c4_Avx2")
+    {
+        if (!Covers(g)) throw new ArgumentException($"{Name} computes pointwise convolutions of 1 to {MaxDepth} input channels");
+        _k = g.InC;
+        Qs8GemmTiles.CheckArguments(Name, g, _k, filter.Length, bias.Length, outputParams.Multipliers.Length);
+        _k4 = (_k + 3) & ~3;
+        _blocks = (g.OutC + NR - 1) / NR;
+        _blockStride = _k4 * NR;
+        _weights = new AlignedBuffer<sbyte>(_blocks * _blockStride);
+        _bias = new AlignedBuffer<int>(_blocks * NR);
+        var packedBias = _bias.Span;
+        var int8Bias = new int[g.OutC]; // bias - zp * sum(w): what the int8-product bound of the shorter rounding is about
+        sbyte* packed = _weights.Pointer;
+        fixed (sbyte* source = filter)
+        {
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                sbyte* row = source + (long)oc * _k;
+                // Channel oc's weights for input channels 4j .. 4j + 3 are int32 word j * 16 + oc % 16 of its block.
+                sbyte* column = packed + (long)(oc / NR) * _blockStride + oc % NR * 4;
+                int sum = 0;
+                for (int k = 0; k < _k; k++)
+                {
+                    column[k / 4 * NR * 4 + k % 4] = row[k];
+                    sum += row[k];
+                }
+                int b = bias.IsEmpty ? 0 : bias[oc];
+                int8Bias[oc] = unchecked(b - inputZeroPoint * sum);
+                packedBias[oc] = unchecked(b - (inputZeroPoint + 128) * sum);
+            }
+        }
+        _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
+        _rightShiftRounding = Qs8RequantizeRight8.Applies(_requant, int8Bias, _k);
+        _chunkPixels = Math.Clamp(ChunkBytes / _k4, MR, 1024) / MR * MR;
+    }
+
+    public override int ColumnBlocks => _blocks;
+
+    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
+        RunRowsAsBlocks(input, output, firstRow, rowCount);
+
+    [SkipLocalsInit]
+    protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
+    {
+        int rowBytes = _chunkPixels * _k4 + CacheLine.Bytes;
+        byte* rowSpace = stackalloc byte[rowBytes];
+        byte* excessSpace = stackalloc byte[rowBytes];
+        byte* rows = CacheLine.Align(rowSpace), excessRows = CacheLine.Align(excessSpace);
+        int capacity = _chunkPixels * _k4 / DenseEvery;
+        int* entries = stackalloc int[capacity];
+        int* listStart = stackalloc int[_chunkPixels + 1];
+        int* tileSpace = stackalloc int[MR * NR + CacheLine.Bytes / sizeof(int)];
+        int* tile = CacheLine.Align(tileSpace);
+        int chunk = Qs8GemmTiles.BalancedChunk(p1 - p0, _chunkPixels);
+        fixed (sbyte* inp = input)
+        fixed (sbyte* outp = output)
+        {
+            for (int c0 = p0; c0 < p1; c0 += chunk)
+            {
+                int pixels = Math.Min(chunk, p1 - c0);
+                sbyte* source = inp + (long)c0 * _k;
+                bool listed = Stage(source, rows, pixels, entries, pixels * _k4 / DenseEvery, listStart);
+                if (!listed) StageExcess(source, excessRows, pixels);
+                var tiles = new ChunkTiles(this, new StagedChunk(rows, listed ? null : excessRows, entries, listStart),
+                    outp + (long)c0 * Geometry.OutC, tile);
+                Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1);
+            }
+        }
+    }
+
+    private readonly struct ChunkTiles(Qs8GemmC4Avx2 kernel, StagedChunk staged, sbyte* output, int* tile) : IChunkTiles
+    {
+        public void Tile<TRows>(int first, int nb) where TRows : struct, IRowCount =>
+            kernel.Tile<TRows>(staged, first, output + (long)first * kernel.Geometry.OutC, nb, tile);
+    }
+
+    /// <summary>
+    /// One chunk's staged input: the bounded rows, and either the per-pixel excess lists (entry: input channel x 256
+    /// + excess; pixel p's are [ListStart[p], ListStart[p + 1])) or rows of the excesses alone.
+    /// </summary>
+    private readonly struct StagedChunk(byte* rows, byte* excessRows, int* entries, int* listStart)
+    {
+        public readonly byte* Rows = rows, ExcessRows = excessRows;
+        public readonly int* Entries = entries, ListStart = listStart;
+    }
+
+    /// <summary>
+    /// Writes each pixel's row of u = x + 128 with every pair bounded to a sum of 256 (the excess taken from the odd
+    /// channel; K padded to a multiple of 4 with zeros) and lists the excesses. False when the lists would pass
+    /// <paramref name="capacity"/>: the chunk is dense and its lists incomplete (the bounded rows are always whole).
+    /// </summary>
+    private bool Stage(sbyte* source, byte* rows, int pixels, int* entries, int capacity, int* listStart)
+    {
+        var signBit = Vector256.Create((byte)0x80);
+        var ones = Vector256.Create((sbyte)1);
+        var bound = Vector256.Create((ushort)256);
+        int count = 0;
+        bool listed = true;
+        for (int p = 0; p < pixels; p++, source += _k, rows += _k4)
+        {
+            listStart[p] = count;
+            int k = 0;
+            for (; k + 32 <= _k; k += 32)
+            {
+                var u = Vector256.Load((byte*)source + k) ^ signBit;
+                // Pair sums (at most 510: VPMADDUBSW by ones is exact here) and their excess over 256, 0 where none.
+                var excess = Avx2.SubtractSaturate(Avx2.MultiplyAddAdjacent(u, ones).AsUInt16(), bound);
+                if (Avx.TestZ(excess, excess))
+                {
+                    Vector256.Store(u, rows + k);
+                    continue;
+                }
+                Vector256.Store((u.AsUInt16() - Avx2.ShiftLeftLogical(excess, 8)).AsByte(), rows + k);
+                if (!listed) continue;
+                // One bit per byte of a nonzero excess word: its low byte (the pair's even channel).
+                uint words = (uint)Avx2.MoveMask(Avx2.CompareEqual(excess, Vector256<ushort>.Zero).AsByte()) ^ 0xFFFFFFFF;
+                words &= 0x55555555;
+                if (count + BitOperations.PopCount(words) > capacity) { listed = false; continue; }
+                for (; words != 0; words &= words - 1)
+                {
+                    int pair = BitOperations.TrailingZeroCount(words) >> 1;
+                    entries[count++] = (k + 2 * pair + 1) << 8 | excess.GetElement(pair);
+                }
+            }
+            for (; k < _k4; k += 2)
+            {
+                int u0 = k < _k ? source[k] + 128 : 0, u1 = k + 1 < _k ? source[k + 1] + 128 : 0;
+                int e = Math.Max(0, u0 + u1 - 256);
+                rows[k] = (byte)u0;
+                rows[k + 1] = (byte)(u1 - e);
+                if (e == 0 || !listed) continue;
+                if (count == capacity) listed = false;
+                else entries[count++] = (k + 1) << 8 | e;
+            }
+        }
+        listStart[pixels] = count;
+        return listed;
+    }
+
+    /// <summary>Rows shaped like the bounded rows holding only each pair's excess, in its odd channel.</summary>
+    private void StageExcess(sbyte* source, byte* excessRows, int pixels)
+    {
+        var signBit = Vector256.Create((byte)0x80);
+        var ones = Vector256.Create((sbyte)1);
+        var bound = Vector256.Create((ushort)256);
+        for (int p = 0; p < pixels; p++, source += _k, excessRows += _k4)
+        {
+            int k = 0;
+            for (; k + 32 <= _k; k += 32)
+            {
+                var u = Vector256.Load((byte*)source + k) ^ signBit;
+                var excess = Avx2.SubtractSaturate(Avx2.MultiplyAddAdjacent(u, ones).AsUInt16(), bound);
+                Vector256.Store(Avx2.ShiftLeftLogical(excess, 8).AsByte(), excessRows + k);
+            }
+            for (; k < _k4; k += 2)
+            {
+                int u0 = k < _k ? source[k] + 128 : 0, u1 = k + 1 < _k ? source[k + 1] + 128 : 0;
+                excessRows[k] = 0;
+                excessRows[k + 1] = (byte)Math.Max(0, u0 + u1 - 256);
+            }
+        }
+    }
+
+    /// <summary>TRows (1 to 6) pixels from <paramref name="first"/> of the chunk x output channels [nb * 16, nb * 16 + 16).</summary>
+    private void Tile<TRows>(in StagedChunk staged, int first, sbyte* output, int nb, int* tile) where TRows : struct, IRowCount
+    {
+        int count = TRows.Count;
+        sbyte* w = _weights.Pointer + (long)nb * _blockStride;
+        Accumulate<TRows>(staged.Rows + (long)first * _k4, w, _bias.Pointer + nb * NR, tile, add: false);
+        if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
+        else
+        {
+            for (int m = 0; m < count; m++)
+            {
+                int i = staged.ListStart[first + m], end = staged.ListStart[first + m + 1];
+                if (i == end) continue;
+                // Summed in registers, then added to the tile row once: per entry through memory, each addition
+                // would wait for the previous one's store.
+                Vector256<int> low = default, high = default;
+                var ones = Vector256.Create((short)1);
+                for (; i < end; i++) AddWeightColumn(ref low, ref high, w, staged.Entries[i] >> 8, staged.Entries[i] & 0xFF, ones);
+                int* row = tile + m * NR;
+                Avx.Store(row, Avx2.Add(Avx.LoadVector256(row), low));
+                Avx.Store(row + 8, Avx2.Add(Avx.LoadVector256(row + 8), high));
+            }
+        }
+        Qs8GemmTiles.StoreRows(_requant, _rightShiftRounding, tile, output + nb * NR, count, Geometry.OutC, nb * NR);
+    }
+
+    /// <summary>
+    /// The tile's arithmetic over TRows rows of unsigned bytes whose pairs sum to at most 256: per quad of input
+    /// channels one VPBROADCASTD per row, two weight loads, and per row and half VPMADDUBSW + VPMADDWD + VPADDD.
+    /// Starts from the bias and stores the tile, or (<paramref name="add"/>) starts from zero and adds to it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Accumulate<TRows>(byte* a, sbyte* w, int* bias, int* tile, bool add) where TRows : struct, IRowCount
+    {
+        int rows = TRows.Count, stride = _k4;
+        var acc00 = add ? Vector256<int>.Zero : Avx.LoadVector256(bias);
+        var acc01 = add ? Vector256<int>.Zero : Avx.LoadVector256(bias + 8);
+        Vector256<int> acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01, acc30 = acc00, acc31 = acc01,
+            acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;
+        var ones = Vector256.Create((short)1);
+        // Rows past TRows alias row 0: their accumulators are dead code in that instantiation.
+        int* a0 = (int*)a;
+        int* a1 = rows > 1 ? (int*)(a + stride) : a0;
+        int* a2 = rows > 2 ? (int*)(a + 2 * stride) : a0;
+        int* a3 = rows > 3 ? (int*)(a + 3 * stride) : a0;
+        int* a4 = rows > 4 ? (int*)(a + 4 * stride) : a0;
+        int* a5 = rows > 5 ? (int*)(a + 5 * stride) : a0;
+        for (int quad = 0, quads = stride / 4; quad < quads; quad++, w += 4 * NR)
+        {
+            var w0 = Avx.LoadVector256(w);
+            var w1 = Avx.LoadVector256(w + 2 * NR);
+            var x = Vector256.Create(a0[quad]).AsByte();
+            acc00 = Step(acc00, x, w0, ones); acc01 = Step(acc01, x, w1, ones);
+            if (rows > 1) { x = Vector256.Create(a1[quad]).AsByte(); acc10 = Step(acc10, x, w0, ones); acc11 = Step(acc11, x, w1, ones); }
+            if (rows > 2) { x = Vector256.Create(a2[quad]).AsByte(); acc20 = Step(acc20, x, w0, ones); acc21 = Step(acc21, x, w1, ones); }
+            if (rows > 3) { x = Vector256.Create(a3[quad]).AsByte(); acc30 = Step(acc30, x, w0, ones); acc31 = Step(acc31, x, w1, ones); }
+            if (rows > 4) { x = Vector256.Create(a4[quad]).AsByte(); acc40 = Step(acc40, x, w0, ones); acc41 = Step(acc41, x, w1, ones); }
+            if (rows > 5) { x = Vector256.Create(a5[quad]).AsByte(); acc50 = Step(acc50, x, w0, ones); acc51 = Step(acc51, x, w1, ones); }
+        }
+        // Through memory, so no accumulator's live range reaches the code after the loop.
+        Put(tile, acc00, add); Put(tile + 8, acc01, add);
+        if (rows > 1) { Put(tile + 16, acc10, add); Put(tile + 24, acc11, add); }
+        if (rows > 2) { Put(tile + 32, acc20, add); Put(tile + 40, acc21, add); }
+        if (rows > 3) { Put(tile + 48, acc30, add); Put(tile + 56, acc31, add); }
+        if (rows > 4) { Put(tile + 64, acc40, add); Put(tile + 72, acc41, add); }
+        if (rows > 5) { Put(tile + 80, acc50, add); Put(tile + 88, acc51, add); }
+    }
+
+    /// <summary>One row's quad of unsigned bytes (broadcast) times 8 channels' weight quads, added to their int32 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Step(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones) =>
+        Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, weights), ones));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(int* target, Vector256<int> sum, bool add) =>
+        Avx.Store(target, add ? Avx2.Add(Avx.LoadVector256(target), sum) : sum);
+
+    /// <summary>
+    /// Adds <paramref name="excess"/> x input channel <paramref name="k"/>'s weights for the block's 16 output channels
+    /// to <paramref name="low"/> and <paramref name="high"/>: the tile's own step on a quad holding only the excess
+    /// (a single product, at most 254 x 128: VPMADDUBSW cannot saturate on it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddWeightColumn(ref Vector256<int> low, ref Vector256<int> high, sbyte* blockWeights, int k,
+        int excess, Vector256<short> ones)
+    {
+        sbyte* quad = blockWeights + (k >> 2) * 4 * NR;
+        var x = Vector256.Create(excess << 8 * (k & 3)).AsByte();
+        low = Step(low, x, Avx.LoadVector256(quad), ones);
+        high = Step(high, x, Avx.LoadVector256(quad + 2 * NR), ones);
+    }
+}

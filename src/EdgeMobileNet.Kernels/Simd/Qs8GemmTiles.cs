@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using EdgeMobileNet.Kernels.Quantization;
+
+namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// What the AVX2 int8 GEMM kernels (<see cref="Qs8GemmC2Avx2"/>, <see cref="Qs8GemmC4Avx2"/>) share around their
+/// tiles: how a row range is cut into staged chunks, and the output step that requantizes a tile of int32 sums.
+/// </summary>
+/// <summary>A GEMM's tile over one staged chunk: TRows pixels from the chunk's pixel <c>first</c> x output block <c>nb</c>.</summary>
+internal interface IChunkTiles
+{
+    void Tile<TRows>(int first, int nb) where TRows : struct, IRowCount;
+}
+
+internal static unsafe class Qs8GemmTiles
+{
+    public const int MR = 6, NR = 16;
+
+    /// <summary>
+    /// Pixels per chunk for <paramref name="pixels"/> rows when at most <paramref name="maxChunk"/> fit: chunks of
+    /// balanced size in whole tiles (196 pixels in 2 chunks of 102 + 94, not 192 + 4: a whole weight pass for 4 pixels).
+    /// </summary>
+    public static int BalancedChunk(int pixels, int maxChunk)
+    {
+        int chunks = (pixels + maxChunk - 1) / maxChunk;
+        return chunks == 0 ? MR : Math.Min(maxChunk, ((pixels + chunks - 1) / chunks + MR - 1) / MR * MR);
+    }
+
+    /// <summary>The packing arguments both GEMMs take: filter [OutC x depth], bias empty or one per output, multipliers one or one per output.</summary>
+    public static void CheckArguments(string kernel, in ConvGeometry g, int depth, int filterLength, int biasLength, int multipliers)
+    {
+        if (filterLength != (long)g.OutC * depth) throw new ArgumentException($"{kernel}: filter has {filterLength} elements, expected {(long)g.OutC * depth}");
+        if (biasLength != 0 && biasLength != g.OutC) throw new ArgumentException($"{kernel}: bias has {biasLength} elements, expected {g.OutC}");
+        if (multipliers != 1 && multipliers != g.OutC)
+            throw new ArgumentException($"{kernel}: {multipliers} multipliers for {g.OutC} output channels");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="tiles"/> over a staged chunk of <paramref name="pixels"/> for every output block in
+    /// [nb0, nb1): 6-pixel tiles, then one tile of the 1-5 left, each row count its own instantiation.
+    /// </summary>
+    public static void ForEachTile<TTiles>(ref TTiles tiles, int pixels, int nb0, int nb1) where TTiles : struct, IChunkTiles
+    {
+        for (int nb = nb0; nb < nb1; nb++)
+        {
+            int t = 0;
+            for (; t + MR <= pixels; t += MR) tiles.Tile<Rows6>(t, nb);
+            switch (pixels - t)
+            {
+                case 1: tiles.Tile<Rows1>(t, nb); break;
+                case 2: tiles.Tile<Rows2>(t, nb); break;
+                case 3: tiles.Tile<Rows3>(t, nb); break;
+                case 4: tiles.Tile<Rows4>(t, nb); break;
+                case 5: tiles.Tile<Rows5>(t, nb); break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Requantizes <paramref name="rows"/> pixels' 16 channels of <paramref name="tile"/> (int32, 16 per pixel), two
+    /// pixels per step, and writes the first <paramref name="valid"/> of each to <paramref name="output"/>.
+    /// </summary>
+    public static void StoreRows(Qs8ChannelParams requant, bool rightShiftRounding, int* tile, sbyte* output,
+        int rows, int outC, int oc0)
+    {
+        int valid = Math.Min(NR, outC - oc0);
+        if (rightShiftRounding) StoreRows<Qs8RequantizeRight8>(requant, tile, output, rows, outC, oc0, valid);
+        else StoreRows<Qs8Requantize8>(requant, tile, output, rows, outC, oc0, valid);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows<TRound>(Qs8ChannelParams requant, int* tile, sbyte* output, int rows, int outC,
+        int oc0, int valid) where TRound : struct, IQs8Rounding8<TRound>
+    {
+        var zp = Vector256.Create((short)requant.ZeroPoint);
+        var min = Vector256.Create((sbyte)requant.Min);
+        var max = Vector256.Create((sbyte)requant.Max);
+        var low = TRound.Load(requant, oc0);
+        var high = TRound.Load(requant, oc0 + 8);
+        for (int m = 0; m < rows; m += 2, tile += 2 * NR, output += 2 * outC)
+        {
+            bool pair = m + 1 < rows;
+            var bytes = Qs8Rounding.TwoPixels16(low, high, tile, pair ? tile + NR : tile, zp, min, max);
+            if (valid == NR)
+            {
+                Unsafe.WriteUnaligned(output, bytes.GetLower());
+                if (pair) Unsafe.WriteUnaligned(output + outC, bytes.GetUpper());
+                continue;
+            }
+            for (int j = 0; j < valid; j++) output[j] = bytes.GetElement(j);
+            if (pair) for (int j = 0; j < valid; j++) output[outC + j] = bytes.GetElement(NR + j);
+        }
+    }
+}
