@@ -33,6 +33,8 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     private const int MaxDepth = 8192;
     /// <summary>A chunk keeps per-pixel excess lists while they hold at most one entry per this many values.</summary>
     private const int DenseEvery = 16;
+    // An excess entry: pixel in the chunk (at most 1024) << PixelBit | input channel (below MaxDepth) << 8 | excess.
+    private const int PixelBit = 21;
     private readonly AlignedBuffer<sbyte> _weights;
     private readonly AlignedBuffer<int> _bias;
     private readonly Qs8ChannelParams _requant;
@@ -134,8 +136,8 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     }
 
     /// <summary>
-    /// One chunk's staged input: the bounded rows, and either the per-pixel excess lists (entry: input channel x 256
-    /// + excess; pixel p's are [ListStart[p], ListStart[p + 1])) or rows of the excesses alone.
+    /// One chunk's staged input: the bounded rows, and either the excess entries in pixel order (pixel p's are
+    /// [ListStart[p], ListStart[p + 1])) or rows of the excesses alone.
     /// </summary>
     private readonly struct StagedChunk(byte* rows, byte* excessRows, int* entries, int* listStart)
     {
@@ -153,6 +155,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
         var signBit = Vector256.Create((byte)0x80);
         var ones = Vector256.Create((sbyte)1);
         var bound = Vector256.Create((ushort)256);
+        ushort* excesses = stackalloc ushort[16];
         int count = 0;
         bool listed = true;
         for (int p = 0; p < pixels; p++, source += _k, rows += _k4)
@@ -175,10 +178,11 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
                 uint words = (uint)Avx2.MoveMask(Avx2.CompareEqual(excess, Vector256<ushort>.Zero).AsByte()) ^ 0xFFFFFFFF;
                 words &= 0x55555555;
                 if (count + BitOperations.PopCount(words) > capacity) { listed = false; continue; }
+                excess.Store(excesses); // one store, then scalar reads: a variable-index extract costs more
                 for (; words != 0; words &= words - 1)
                 {
                     int pair = BitOperations.TrailingZeroCount(words) >> 1;
-                    entries[count++] = (k + 2 * pair + 1) << 8 | excess.GetElement(pair);
+                    entries[count++] = p << PixelBit | (k + 2 * pair + 1) << 8 | excesses[pair];
                 }
             }
             for (; k < _k4; k += 2)
@@ -189,7 +193,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
                 rows[k + 1] = (byte)(u1 - e);
                 if (e == 0 || !listed) continue;
                 if (count == capacity) listed = false;
-                else entries[count++] = (k + 1) << 8 | e;
+                else entries[count++] = p << PixelBit | (k + 1) << 8 | e;
             }
         }
         listStart[pixels] = count;
@@ -229,18 +233,13 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
         if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
         else
         {
-            for (int m = 0; m < count; m++)
+            // One loop over the tile's entries, each added to its row: per row, a loop of 0 or 1 entries costs a
+            // mispredicted branch whenever entries are neither rare nor common.
+            var ones = Vector256.Create((short)1);
+            for (int i = staged.ListStart[first], end = staged.ListStart[first + count]; i < end; i++)
             {
-                int i = staged.ListStart[first + m], end = staged.ListStart[first + m + 1];
-                if (i == end) continue;
-                // Summed in registers, then added to the tile row once: per entry through memory, each addition
-                // would wait for the previous one's store.
-                Vector256<int> low = default, high = default;
-                var ones = Vector256.Create((short)1);
-                for (; i < end; i++) AddWeightColumn(ref low, ref high, w, staged.Entries[i] >> 8, staged.Entries[i] & 0xFF, ones);
-                int* row = tile + m * NR;
-                Avx.Store(row, Avx2.Add(Avx.LoadVector256(row), low));
-                Avx.Store(row + 8, Avx2.Add(Avx.LoadVector256(row + 8), high));
+                int entry = staged.Entries[i];
+                AddWeightColumn(tile + ((entry >> PixelBit) - first) * NR, w, (entry >> 8) & (MaxDepth - 1), entry & 0xFF, ones);
             }
         }
         Qs8GemmTiles.StoreRows(_requant, _rightShiftRounding, tile, output + nb * NR, count, Geometry.OutC, nb * NR);
@@ -299,16 +298,15 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
 
     /// <summary>
     /// Adds <paramref name="excess"/> x input channel <paramref name="k"/>'s weights for the block's 16 output channels
-    /// to <paramref name="low"/> and <paramref name="high"/>: the tile's own step on a quad holding only the excess
-    /// (a single product, at most 254 x 128: VPMADDUBSW cannot saturate on it).
+    /// to one tile row: the tile's own step on a quad holding only the excess (a single product, at most 254 x 128:
+    /// VPMADDUBSW cannot saturate on it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddWeightColumn(ref Vector256<int> low, ref Vector256<int> high, sbyte* blockWeights, int k,
-        int excess, Vector256<short> ones)
+    private static void AddWeightColumn(int* row, sbyte* blockWeights, int k, int excess, Vector256<short> ones)
     {
         sbyte* quad = blockWeights + (k >> 2) * 4 * NR;
         var x = Vector256.Create(excess << 8 * (k & 3)).AsByte();
-        low = Step(low, x, Avx.LoadVector256(quad), ones);
-        high = Step(high, x, Avx.LoadVector256(quad + 2 * NR), ones);
+        Avx.Store(row, Step(Avx.LoadVector256(row), x, Avx.LoadVector256(quad), ones));
+        Avx.Store(row + 8, Step(Avx.LoadVector256(row + 8), x, Avx.LoadVector256(quad + 2 * NR), ones));
     }
 }
