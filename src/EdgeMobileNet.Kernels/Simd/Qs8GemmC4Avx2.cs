@@ -13,7 +13,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// a pair of products reaches 255 x -128 x 2 and VPMADDUBSW would saturate it. But a pair whose two activations sum
 /// to at most 256 cannot saturate with any int8 weights (127 x 256 = 32512, -128 x 256 = -32768). So the staged rows
 /// hold each pair (u0, u1) with u1 lowered by the excess e = max(0, u0 + u1 - 256), and the excess is added back
-/// exactly: as a per-pixel list of (input channel, e), each entry adding e x that channel's weights in the output step,
+/// exactly: as entries (pixel, input channel, e) in pixel order, each adding e x that channel's weights in the output step,
 /// or, for a chunk with more than one entry per <see cref="DenseEvery"/> values, by running the tile a second time over
 /// rows of the excesses alone (pairs (0, e), e at most 254: safe). After a ReLU at zero point -128 most activations
 /// are small and such pairs are rare: the lists stay short.
@@ -152,9 +152,6 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     /// </summary>
     private bool Stage(sbyte* source, byte* rows, int pixels, int* entries, int capacity, int* listStart)
     {
-        var signBit = Vector256.Create((byte)0x80);
-        var ones = Vector256.Create((sbyte)1);
-        var bound = Vector256.Create((ushort)256);
         ushort* excesses = stackalloc ushort[16];
         int count = 0;
         bool listed = true;
@@ -164,9 +161,8 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
             int k = 0;
             for (; k + 32 <= _k; k += 32)
             {
-                var u = Vector256.Load((byte*)source + k) ^ signBit;
-                // Pair sums (at most 510: VPMADDUBSW by ones is exact here) and their excess over 256, 0 where none.
-                var excess = Avx2.SubtractSaturate(Avx2.MultiplyAddAdjacent(u, ones).AsUInt16(), bound);
+                var u = Unsigned(source + k);
+                var excess = PairExcess(u);
                 if (Avx.TestZ(excess, excess))
                 {
                     Vector256.Store(u, rows + k);
@@ -187,8 +183,8 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
             }
             for (; k < _k4; k += 2)
             {
-                int u0 = k < _k ? source[k] + 128 : 0, u1 = k + 1 < _k ? source[k + 1] + 128 : 0;
-                int e = Math.Max(0, u0 + u1 - 256);
+                int u0 = UnsignedOrPadding(source, k), u1 = UnsignedOrPadding(source, k + 1);
+                int e = PairExcess(u0, u1);
                 rows[k] = (byte)u0;
                 rows[k + 1] = (byte)(u1 - e);
                 if (e == 0 || !listed) continue;
@@ -203,26 +199,33 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     /// <summary>Rows shaped like the bounded rows holding only each pair's excess, in its odd channel.</summary>
     private void StageExcess(sbyte* source, byte* excessRows, int pixels)
     {
-        var signBit = Vector256.Create((byte)0x80);
-        var ones = Vector256.Create((sbyte)1);
-        var bound = Vector256.Create((ushort)256);
         for (int p = 0; p < pixels; p++, source += _k, excessRows += _k4)
         {
             int k = 0;
             for (; k + 32 <= _k; k += 32)
-            {
-                var u = Vector256.Load((byte*)source + k) ^ signBit;
-                var excess = Avx2.SubtractSaturate(Avx2.MultiplyAddAdjacent(u, ones).AsUInt16(), bound);
-                Vector256.Store(Avx2.ShiftLeftLogical(excess, 8).AsByte(), excessRows + k);
-            }
+                Vector256.Store(Avx2.ShiftLeftLogical(PairExcess(Unsigned(source + k)), 8).AsByte(), excessRows + k);
             for (; k < _k4; k += 2)
             {
-                int u0 = k < _k ? source[k] + 128 : 0, u1 = k + 1 < _k ? source[k + 1] + 128 : 0;
                 excessRows[k] = 0;
-                excessRows[k + 1] = (byte)Math.Max(0, u0 + u1 - 256);
+                excessRows[k + 1] = (byte)PairExcess(UnsignedOrPadding(source, k), UnsignedOrPadding(source, k + 1));
             }
         }
     }
+
+    /// <summary>32 activations as u = x + 128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Unsigned(sbyte* x) => Vector256.Load((byte*)x) ^ Vector256.Create((byte)0x80);
+
+    /// <summary>Activation k of a row as u = x + 128, 0 past the depth (the padding to a multiple of 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int UnsignedOrPadding(sbyte* row, int k) => k < _k ? row[k] + 128 : 0;
+
+    /// <summary>Each pair's sum past 256, 0 where none (the sums, at most 510, are exact from VPMADDUBSW by ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ushort> PairExcess(Vector256<byte> u) =>
+        Avx2.SubtractSaturate(Avx2.MultiplyAddAdjacent(u, Vector256.Create((sbyte)1)).AsUInt16(), Vector256.Create((ushort)256));
+
+    private static int PairExcess(int u0, int u1) => Math.Max(0, u0 + u1 - 256);
 
     /// <summary>TRows (1 to 6) pixels from <paramref name="first"/> of the chunk x output channels [nb * 16, nb * 16 + 16).</summary>
     private void Tile<TRows>(in StagedChunk staged, int first, sbyte* output, int nb, int* tile) where TRows : struct, IRowCount
