@@ -202,13 +202,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         var acc01 = Avx.LoadVector256(bias + 8);
         Vector256<int> acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01, acc30 = acc00, acc31 = acc01,
             acc40 = acc00, acc41 = acc01, acc50 = acc00, acc51 = acc01;
-        // Rows past TRows alias row 0: their accumulators are dead code in that instantiation.
-        int* a0 = (int*)a;
-        int* a1 = rows > 1 ? (int*)(a + stride) : a0;
-        int* a2 = rows > 2 ? (int*)(a + 2 * stride) : a0;
-        int* a3 = rows > 3 ? (int*)(a + 3 * stride) : a0;
-        int* a4 = rows > 4 ? (int*)(a + 4 * stride) : a0;
-        int* a5 = rows > 5 ? (int*)(a + 5 * stride) : a0;
+        Qs8GemmTiles.RowWords((byte*)a, 2 * stride, rows, out int* a0, out int* a1, out int* a2, out int* a3, out int* a4, out int* a5);
         for (int pair = 0, pairs = stride / 2; pair < pairs; pair++)
         {
             // One row (a batch-1 fully connected layer) passes over the weights once: fetch ahead of it (1 MB from

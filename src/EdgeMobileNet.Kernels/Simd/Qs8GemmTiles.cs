@@ -59,6 +59,22 @@ internal static unsafe class Qs8GemmTiles
     }
 
     /// <summary>
+    /// The int32 words of a tile's <paramref name="rows"/> staged rows, <paramref name="strideBytes"/> apart. Rows past
+    /// the count alias row 0: in an instantiation for fewer rows their accumulators are dead code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RowWords(byte* a, int strideBytes, int rows, out int* a0, out int* a1, out int* a2, out int* a3,
+        out int* a4, out int* a5)
+    {
+        a0 = (int*)a;
+        a1 = rows > 1 ? (int*)(a + strideBytes) : a0;
+        a2 = rows > 2 ? (int*)(a + 2 * strideBytes) : a0;
+        a3 = rows > 3 ? (int*)(a + 3 * strideBytes) : a0;
+        a4 = rows > 4 ? (int*)(a + 4 * strideBytes) : a0;
+        a5 = rows > 5 ? (int*)(a + 5 * strideBytes) : a0;
+    }
+
+    /// <summary>
     /// Requantizes <paramref name="rows"/> pixels' 16 channels of <paramref name="tile"/> (int32, 16 per pixel), two
     /// pixels per step, and writes the first <paramref name="valid"/> of each to <paramref name="output"/>.
     /// </summary>
