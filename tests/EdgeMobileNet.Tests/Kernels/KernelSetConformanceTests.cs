@@ -68,6 +68,28 @@ public class KernelSetConformanceTests
         Assert.StartsWith("Qs8Igemm_", set.Qs8FullyConnected(1, 9000, 10, 0, 0, requant, new sbyte[90000], new int[10]).Name);
     }
 
+    /// <summary>Both AVX2 int8 GEMMs refuse packing arguments of the wrong size, naming the kernel and the counts.</summary>
+    [Fact]
+    public void Avx2GemmsRefuseWrongSizedPackingArguments()
+    {
+        if (!SimdKernelSets.Avx2Supported) return; // the kernels cannot be built on this CPU
+        var g = new ConvGeometry(1, 4, 4, 40, 4, 4, 48, 1, 1, 1, 1, 1, 1, 0, 0);
+        var one = Qs8OutputParams.FromScales(1.0, [0.001f], 1.0, 0, -128, 127);
+        var three = Qs8OutputParams.FromScales(1.0, [0.001f, 0.001f, 0.001f], 1.0, 0, -128, 127);
+        foreach (var build in new Func<Qs8OutputParams, sbyte[], int[], Qs8ConvolutionKernel>[]
+                 {
+                     (p, f, b) => new Qs8GemmC2Avx2(g, -128, p, f, b),
+                     (p, f, b) => new Qs8GemmC4Avx2(g, -128, p, f, b),
+                 })
+        {
+            Assert.Contains("filter has 1919 elements, expected 1920", Assert.Throws<ArgumentException>(() => build(one, new sbyte[1919], new int[48])).Message);
+            Assert.Contains("bias has 47 elements, expected 48", Assert.Throws<ArgumentException>(() => build(one, new sbyte[1920], new int[47])).Message);
+            Assert.Contains("3 multipliers for 48 output channels", Assert.Throws<ArgumentException>(() => build(three, new sbyte[1920], new int[48])).Message);
+            Assert.Contains("Qs8Gemm_6x16c", Assert.Throws<ArgumentException>(() => build(one, new sbyte[1919], new int[48])).Message);
+            Assert.Equal(48, build(one, new sbyte[1920], []).Geometry.OutC); // an empty bias is no bias
+        }
+    }
+
     [Fact]
     public void UnsupportedSetIsRefused()
     {
