@@ -35,6 +35,12 @@ public sealed unsafe class Qs8ChannelParams
         paddedChannels = Math.Max((paddedChannels + 3) & ~3, 4);
         Padded = paddedChannels;
         _data = new AlignedBuffer<int>(paddedChannels * 6);
+        Multiplier = _data.Pointer;
+        LeftMultiplier = Multiplier + paddedChannels;
+        RightShift = Multiplier + 2 * paddedChannels;
+        Mask = Multiplier + 3 * paddedChannels;
+        HalfMask = Multiplier + 4 * paddedChannels;
+        LeftShift = Multiplier + 5 * paddedChannels;
         var data = _data.Span;
         for (int c = 0; c < paddedChannels; c++)
         {
@@ -72,12 +78,14 @@ public sealed unsafe class Qs8ChannelParams
     public int Min { get; }
     public int Max { get; }
 
-    public int* Multiplier => _data.Pointer;
-    public int* LeftMultiplier => Multiplier + Padded;
-    public int* RightShift => Multiplier + 2 * Padded;
-    public int* Mask => Multiplier + 3 * Padded;
-    public int* HalfMask => Multiplier + 4 * Padded;
-    public int* LeftShift => Multiplier + 5 * Padded;
+    // Stored, not computed per read: the output steps read them once per tile, inside methods too large for the
+    // JIT to inline a computing getter (one showed up as a call per tile).
+    public int* Multiplier { get; }
+    public int* LeftMultiplier { get; }
+    public int* RightShift { get; }
+    public int* Mask { get; }
+    public int* HalfMask { get; }
+    public int* LeftShift { get; }
 }
 
 /// <summary>
