@@ -30,7 +30,7 @@ public static class SimdKernelSets
         avx2Int8: true);
 
     public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
-        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 conv/FC GEMM 6x16c2 and depthwise 16c tap pairs (AVX2)",
+        "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 pointwise-after-ReLU GEMM 6x16c4, conv/FC GEMM 6x16c2 and depthwise 16c tap pairs (AVX2)",
         avx2Int8: true);
 
     public static bool Avx2Supported => Avx2.IsSupported && Fma.IsSupported;
