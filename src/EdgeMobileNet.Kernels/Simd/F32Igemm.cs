@@ -239,24 +239,13 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         for (int ic = 0; ic < n; ic++, w += nr)
         {
             TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
-            TV v = TOps.Broadcast(a0[ic]);
-            acc00 = TOps.MultiplyAdd(acc00, v, w0);
-            acc01 = TOps.MultiplyAdd(acc01, v, w1);
-            v = TOps.Broadcast(a1[ic]);
-            acc10 = TOps.MultiplyAdd(acc10, v, w0);
-            acc11 = TOps.MultiplyAdd(acc11, v, w1);
-            v = TOps.Broadcast(a2[ic]);
-            acc20 = TOps.MultiplyAdd(acc20, v, w0);
-            acc21 = TOps.MultiplyAdd(acc21, v, w1);
-            v = TOps.Broadcast(a3[ic]);
-            acc30 = TOps.MultiplyAdd(acc30, v, w0);
-            acc31 = TOps.MultiplyAdd(acc31, v, w1);
-            v = TOps.Broadcast(a4[ic]);
-            acc40 = TOps.MultiplyAdd(acc40, v, w0);
-            acc41 = TOps.MultiplyAdd(acc41, v, w1);
-            v = TOps.Broadcast(a5[ic]);
-            acc50 = TOps.MultiplyAdd(acc50, v, w0);
-            acc51 = TOps.MultiplyAdd(acc51, v, w1);
+            // One row per line: a broadcast input value times both weight vectors.
+            TV v = TOps.Broadcast(a0[ic]); acc00 = TOps.MultiplyAdd(acc00, v, w0); acc01 = TOps.MultiplyAdd(acc01, v, w1);
+            v = TOps.Broadcast(a1[ic]); acc10 = TOps.MultiplyAdd(acc10, v, w0); acc11 = TOps.MultiplyAdd(acc11, v, w1);
+            v = TOps.Broadcast(a2[ic]); acc20 = TOps.MultiplyAdd(acc20, v, w0); acc21 = TOps.MultiplyAdd(acc21, v, w1);
+            v = TOps.Broadcast(a3[ic]); acc30 = TOps.MultiplyAdd(acc30, v, w0); acc31 = TOps.MultiplyAdd(acc31, v, w1);
+            v = TOps.Broadcast(a4[ic]); acc40 = TOps.MultiplyAdd(acc40, v, w0); acc41 = TOps.MultiplyAdd(acc41, v, w1);
+            v = TOps.Broadcast(a5[ic]); acc50 = TOps.MultiplyAdd(acc50, v, w0); acc51 = TOps.MultiplyAdd(acc51, v, w1);
         }
         return w;
     }
