@@ -8,7 +8,7 @@ namespace EdgeMobileNet.Graph.Operators;
 
 /// <summary>
 /// Conv2D and DepthwiseConv2D (fp32 and int8): the kernel set's factory packs the weights once here, at load;
-/// Run splits the output rows over the session's worker pool when the prepared kernel supports row ranges.
+/// Run splits the work over the session's worker pool (<see cref="WorkSplit"/>, <see cref="KernelOperator{T}"/>).
 /// </summary>
 public static class ConvolutionOperator
 {
@@ -63,18 +63,21 @@ internal static class WorkSplit
     }
 }
 
-/// <summary>Runs a prepared kernel, split over the pool by rows or by output channels when there is one.</summary>
+/// <summary>Runs a prepared kernel, split over the pool by output channels, pixel groups or rows when there is one.</summary>
 internal sealed class KernelOperator<T>(OperatorDefinition def, int index, ConvolutionKernel<T> kernel,
     TensorBuffer input, TensorBuffer output, WorkerPool? pool) : PreparedOperator(def, index), IRowWork
     where T : unmanaged
 {
     private readonly WorkerPool? _pool = WorkSplit.PoolFor(kernel.Geometry, def.Type == OperatorType.DepthwiseConv2D, pool);
     private readonly bool _byColumns = WorkSplit.ByColumns(kernel.Geometry, kernel.ColumnBlocks, pool);
+    // Otherwise GEMM-shaped kernels split by whole register tiles of pixels, the rest by output rows.
+    private readonly bool _byPixelGroups = kernel.PixelGroups > 1;
 
     public override void Run()
     {
         if (_pool is null) kernel.Run(input.AsReadOnly<T>(), output.As<T>());
         else if (_byColumns) _pool.Run(this, kernel.ColumnBlocks);
+        else if (_byPixelGroups) _pool.Run(this, kernel.PixelGroups);
         else if (kernel.SupportsRowRanges && kernel.Rows > 1) _pool.Run(this, kernel.Rows);
         else kernel.Run(input.AsReadOnly<T>(), output.As<T>());
     }
@@ -82,6 +85,7 @@ internal sealed class KernelOperator<T>(OperatorDefinition def, int index, Convo
     public void RunRows(int first, int count)
     {
         if (_byColumns) kernel.RunColumns(input.AsReadOnly<T>(), output.As<T>(), first, count);
+        else if (_byPixelGroups) kernel.RunPixelGroups(input.AsReadOnly<T>(), output.As<T>(), first, count);
         else kernel.Run(input.AsReadOnly<T>(), output.As<T>(), first, count);
     }
 }

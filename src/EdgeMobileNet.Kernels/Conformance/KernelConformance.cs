@@ -8,7 +8,7 @@ namespace EdgeMobileNet.Kernels.Conformance;
 /// Checks a candidate <see cref="KernelSet"/> against the reference functions over generated cases:
 /// int8 must match bit for bit, fp32 within a relative tolerance (summation order may differ).
 /// Each case prepares the candidate's kernel once (as a session does at load), runs it over the whole output,
-/// and, when it supports row ranges or output-channel ranges, again split into uneven ranges (as worker threads do).
+/// and, when it supports row, output-channel or pixel-group ranges, again split into uneven ranges (as worker threads do).
 /// One entry per kernel family; each returns the failures it found (empty = conformant).
 /// Used by the xunit tests and by the binary's selftest (which runs where xunit cannot, under QEMU).
 /// </summary>
@@ -321,6 +321,12 @@ public static class KernelConformance
             foreach (var (first, count) in Split(kernel.ColumnBlocks, random)) kernel.RunColumns(input, actual, first, count);
             CompareF32(expected, actual, what + " (output-channel ranges)", failures);
         }
+        if (kernel.PixelGroups > 1)
+        {
+            Array.Fill(actual, float.NaN);
+            foreach (var (first, count) in Split(kernel.PixelGroups, random)) kernel.RunPixelGroups(input, actual, first, count);
+            CompareF32(expected, actual, what + " (pixel-group ranges)", failures);
+        }
     }
 
     private static void RunQs8(Qs8ConvolutionKernel kernel, sbyte[] input, sbyte[] expected, string what,
@@ -341,6 +347,12 @@ public static class KernelConformance
             Array.Fill(actual, (sbyte)0x55);
             foreach (var (first, count) in Split(kernel.ColumnBlocks, random)) kernel.RunColumns(input, actual, first, count);
             CompareExact(expected, actual, what + " (output-channel ranges)", failures);
+        }
+        if (kernel.PixelGroups > 1)
+        {
+            Array.Fill(actual, (sbyte)0x55);
+            foreach (var (first, count) in Split(kernel.PixelGroups, random)) kernel.RunPixelGroups(input, actual, first, count);
+            CompareExact(expected, actual, what + " (pixel-group ranges)", failures);
         }
     }
 

@@ -6,7 +6,8 @@ namespace EdgeMobileNet.Kernels.Dispatch;
 /// A convolution-like kernel prepared once at model load: weights packed for its micro-kernel, bias and
 /// clamp (fp32) or input zero point and requantization (int8) fused. <see cref="Run(ReadOnlySpan{T}, Span{T}, int, int)"/>
 /// computes output rows [firstRow, firstRow + rowCount) of the flattened (batch * OutH) rows, so threads can split
-/// a layer by rows; GEMM-shaped kernels can also split by output-channel blocks (<see cref="RunColumns"/>).
+/// a layer by rows; GEMM-shaped kernels can also split by output-channel blocks (<see cref="RunColumns"/>) and by
+/// groups of a register tile's pixels (<see cref="RunPixelGroups"/>).
 /// Run allocates nothing and may be called concurrently on disjoint ranges.
 /// </summary>
 public abstract class ConvolutionKernel<T>(in ConvGeometry geometry, string name) where T : unmanaged
@@ -41,6 +42,30 @@ public abstract class ConvolutionKernel<T>(in ConvGeometry geometry, string name
         if (firstBlock < 0 || blockCount < 0 || firstBlock + blockCount > ColumnBlocks)
             throw new ArgumentOutOfRangeException(nameof(firstBlock), $"blocks [{firstBlock}, {firstBlock + blockCount}) outside [0, {ColumnBlocks})");
         ComputeBlocks(input, output, 0, Rows * Geometry.OutW, firstBlock, firstBlock + blockCount);
+    }
+
+    /// <summary>
+    /// Output pixels per register tile of a kernel with <see cref="ColumnBlocks"/> (0 for the others): the unit of
+    /// <see cref="RunPixelGroups"/>.
+    /// </summary>
+    public virtual int TilePixels => 0;
+
+    /// <summary>
+    /// Groups of <see cref="TilePixels"/> output pixels a caller may split the kernel by (<see cref="RunPixelGroups"/>),
+    /// 0 when it cannot. Finer and tile-aligned where rows are not: a 14-pixel row is two full tiles and a third of
+    /// two rows, so split by rows a 14x14 layer ran a part-empty tile in every range.
+    /// </summary>
+    public int PixelGroups => TilePixels > 0 && ColumnBlocks > 0 ? (Rows * Geometry.OutW + TilePixels - 1) / TilePixels : 0;
+
+    /// <summary>Computes every output channel for output pixels [firstGroup, firstGroup + groupCount) x <see cref="TilePixels"/>.</summary>
+    public void RunPixelGroups(ReadOnlySpan<T> input, Span<T> output, int firstGroup, int groupCount)
+    {
+        if (PixelGroups == 0) throw new NotSupportedException($"{Name} cannot split by pixel groups");
+        CheckRun(input.Length, output.Length, 0, Rows);
+        if (firstGroup < 0 || groupCount < 0 || firstGroup + groupCount > PixelGroups)
+            throw new ArgumentOutOfRangeException(nameof(firstGroup), $"pixel groups [{firstGroup}, {firstGroup + groupCount}) outside [0, {PixelGroups})");
+        int pixels = Rows * Geometry.OutW;
+        ComputeBlocks(input, output, firstGroup * TilePixels, Math.Min((firstGroup + groupCount) * TilePixels, pixels), 0, ColumnBlocks);
     }
 
     /// <summary>For kernels with <see cref="ColumnBlocks"/>: output pixels [p0, p1) x output-channel blocks [nb0, nb1).</summary>

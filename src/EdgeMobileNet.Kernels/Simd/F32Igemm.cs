@@ -31,6 +31,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
     private readonly float _min, _max;
     private readonly int _inH, _inW, _inC;
+    // The last block holds at most one vector of channels (OutC 8 or 24 with AVX2): its tiles skip the second vector.
+    private readonly bool _lastBlockOneVector;
 
     public F32Igemm(in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float outputMin, float outputMax)
         : base(g, $"F32Igemm_{MR}x{2 * TOps.Count}_{TOps.Isa}")
@@ -62,6 +64,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         _max = outputMax;
         (_inH, _inW, _inC) = (g.InH, g.InW, g.InC);
         _pointwise = g.IsPointwise;
+        _lastBlockOneVector = g.OutC - (_blocks - 1) * _nr <= TOps.Count;
         if (g.KernelH * g.KernelW > 1 && g.InC < 8)
         {
             // Staged rows live on the stack: 64 KB per chunk. The filter [OutC][taps * InC] is already the pointwise
@@ -72,6 +75,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     }
 
     public override int ColumnBlocks => _blocks;
+
+    public override int TilePixels => MR;
 
     public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount) =>
         RunRowsAsBlocks(input, output, firstRow, rowCount);
@@ -89,19 +94,30 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         fixed (float* inp = input)
         fixed (float* outp = output)
         {
-            float* packed = _packed.Pointer;
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
                 int c1 = Math.Min(c0 + _chunkPixels, p1), tiles = (c1 - c0 + MR - 1) / MR;
                 for (int nb = nb0; nb < nb1; nb++)
-                    for (int p = c0, t = 0; p < c1; p += MR, t++)
-                    {
-                        if (nb + 1 < nb1) WeightPrefetch.Share(packed + (long)(nb + 1) * _blockStride, _blockStride * sizeof(float), t, tiles);
-                        if (c1 - p == 1) SinglePixel(inp, outp, p, nb, tile);
-                        else if (_pointwise) PointwiseTile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
-                        else Tile(inp, outp, p, Math.Min(MR, c1 - p), nb, tile, origins);
-                    }
+                {
+                    if (nb == _blocks - 1 && _lastBlockOneVector) BlockTiles<FirstVector>(inp, outp, c0, c1, nb, nb1, tiles, tile, origins);
+                    else BlockTiles<BothVectors>(inp, outp, c0, c1, nb, nb1, tiles, tile, origins);
+                }
             }
+        }
+    }
+
+    /// <summary>Pixels [c0, c1) of channel block <paramref name="nb"/>, tile by tile, prefetching the next block's weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BlockTiles<TWidth>(float* inp, float* outp, int c0, int c1, int nb, int nb1, int tiles, float* tile, int* origins)
+        where TWidth : struct, ITileWidth
+    {
+        float* packed = _packed.Pointer;
+        for (int p = c0, t = 0; p < c1; p += MR, t++)
+        {
+            if (nb + 1 < nb1) WeightPrefetch.Share(packed + (long)(nb + 1) * _blockStride, _blockStride * sizeof(float), t, tiles);
+            if (c1 - p == 1) SinglePixel(inp, outp, p, nb, tile);
+            else if (_pointwise) PointwiseTile<TWidth>(inp, outp, p, Math.Min(MR, c1 - p), nb, tile);
+            else Tile<TWidth>(inp, outp, p, Math.Min(MR, c1 - p), nb, tile, origins);
         }
     }
 
@@ -161,7 +177,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
 
     /// <summary>A 6-pixel x 2-vector tile of a windowed convolution: each tap's six input rows through <see cref="Row"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Tile(float* input, float* output, int p, int rows, int nb, float* tile, int* origins)
+    private void Tile<TWidth>(float* input, float* output, int p, int rows, int nb, float* tile, int* origins)
+        where TWidth : struct, ITileWidth
     {
         var g = Geometry;
         // Per tile row: batch, first input row/column of its window; rows past the end repeat the last pixel.
@@ -191,7 +208,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
                 float* a3 = Row(input, zeros, b3, y3 + dy, x3 + dx);
                 float* a4 = Row(input, zeros, b4, y4 + dy, x4 + dx);
                 float* a5 = Row(input, zeros, b5, y5 + dy, x5 + dx);
-                w = AccumulateRun(w, inC, a0, a1, a2, a3, a4, a5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
+                w = AccumulateRun<TWidth>(w, inC, a0, a1, a2, a3, a4, a5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
                     ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
             }
         }
@@ -206,7 +223,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     /// arithmetic.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PointwiseTile(float* input, float* output, int p, int rows, int nb, float* tile)
+    private void PointwiseTile<TWidth>(float* input, float* output, int p, int rows, int nb, float* tile)
+        where TWidth : struct, ITileWidth
     {
         int count = TOps.Count, nr = _nr, inC = _inC;
         float* w = _packed.Pointer + nb * _blockStride + nr;
@@ -220,7 +238,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         TV acc00 = TOps.Broadcast(0f), acc01 = acc00;
         TV acc10 = acc00, acc11 = acc00, acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
         TV acc40 = acc00, acc41 = acc00, acc50 = acc00, acc51 = acc00;
-        AccumulateRun(w, inC, a0, a1, a2, a3, a4, a5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
+        AccumulateRun<TWidth>(w, inC, a0, a1, a2, a3, a4, a5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
             ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
         StoreTile(output, p, rows, nb, tile, acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
     }
@@ -231,11 +249,27 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     /// into each tile, whose accumulators stay in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* AccumulateRun(float* w, int n, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5,
+    private static float* AccumulateRun<TWidth>(float* w, int n, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5,
         ref TV acc00, ref TV acc01, ref TV acc10, ref TV acc11, ref TV acc20, ref TV acc21,
         ref TV acc30, ref TV acc31, ref TV acc40, ref TV acc41, ref TV acc50, ref TV acc51)
+        where TWidth : struct, ITileWidth
     {
         int count = TOps.Count, nr = 2 * count;
+        if (!TWidth.Both)
+        {
+            // The second vector's channels do not exist: half the loads and multiplies.
+            for (int ic = 0; ic < n; ic++, w += nr)
+            {
+                TV w0 = TOps.Load(w);
+                acc00 = TOps.MultiplyAdd(acc00, TOps.Broadcast(a0[ic]), w0);
+                acc10 = TOps.MultiplyAdd(acc10, TOps.Broadcast(a1[ic]), w0);
+                acc20 = TOps.MultiplyAdd(acc20, TOps.Broadcast(a2[ic]), w0);
+                acc30 = TOps.MultiplyAdd(acc30, TOps.Broadcast(a3[ic]), w0);
+                acc40 = TOps.MultiplyAdd(acc40, TOps.Broadcast(a4[ic]), w0);
+                acc50 = TOps.MultiplyAdd(acc50, TOps.Broadcast(a5[ic]), w0);
+            }
+            return w;
+        }
         for (int ic = 0; ic < n; ic++, w += nr)
         {
             TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
@@ -249,6 +283,11 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         }
         return w;
     }
+
+    /// <summary>Which vectors of a channel block a tile computes: both, or only the first (a last block of at most one vector of channels).</summary>
+    private interface ITileWidth { static abstract bool Both { get; } }
+    private readonly struct BothVectors : ITileWidth { public static bool Both => true; }
+    private readonly struct FirstVector : ITileWidth { public static bool Both => false; }
 
     /// <summary>The output step of a 6-row tile: bias (added last, as the reference does), clamp, store the valid rows and channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

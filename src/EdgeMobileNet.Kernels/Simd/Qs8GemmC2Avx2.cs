@@ -88,6 +88,8 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
 
     public override int ColumnBlocks => _blocks;
 
+    public override int TilePixels => MR;
+
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
         RunRowsAsBlocks(input, output, firstRow, rowCount);
 

@@ -97,6 +97,8 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
 
     public override int ColumnBlocks => _blocks;
 
+    public override int TilePixels => MR;
+
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
         RunRowsAsBlocks(input, output, firstRow, rowCount);
 
