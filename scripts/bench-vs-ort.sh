@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # EdgeMobileNet against ONNX Runtime 1.31 (C# API, CPU provider, all graph optimizations) on this machine, in one
 # run: MobileNet V1 1.0-224 fp32 and int8 (ONNX QDQ), V1 0.25-128 and V2 1.0-224, each at 1 thread and at all
-# threads. The two engines take turns in rounds; the table prints both medians and ORT's median over ours.
+# threads. The two engines take turns, a warm-up and a timed run each; the table prints both medians and ORT's median over ours.
 # Usage: bash scripts/bench-vs-ort.sh [--models v1-1.0-224-fp32,...|FILE.emn] [--threads 1,4] [--iterations N] [--isa NAME]
 # ONNX Runtime is referenced only by benchmarks/EdgeMobileNet.Benchmarks; it never ships in the binary.
 set -euo pipefail

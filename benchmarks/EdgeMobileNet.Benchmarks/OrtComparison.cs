@@ -14,8 +14,8 @@ namespace EdgeMobileNet.Benchmarks;
 /// <summary>
 /// <c>ort [--models A,B] [--model X.emn] [--threads 1,N] [--iterations N] [--isa NAME]</c>: EdgeMobileNet against
 /// ONNX Runtime (CPU provider, all graph optimizations, intra-op threads = N) on the same models, exported with
-/// EdgeMobileNet.Import's OnnxExporter (int8 as QDQ). The two engines take turns in five rounds, so both see the
-/// same machine load; the table gives both medians and ORT's median over ours (above 1: we are faster).
+/// EdgeMobileNet.Import's OnnxExporter (int8 as QDQ). The two engines take turns (one warm-up and one timed run each),
+/// so both see the same machine load; the table gives both medians and ORT's median over ours (above 1: we are faster).
 /// <c>--per-layer</c> then lists, in execution order, our operators' median times and ORT's nodes' median kernel
 /// times from its own profiler (ORT fuses nodes, so the two lists need not line up one to one).
 /// </summary>
@@ -47,7 +47,7 @@ public static class OrtComparison
         if (models.Count == 0) models.AddRange(DefaultModels);
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; " +
-                          $"onnxruntime {OrtEnv.Instance().GetVersionString()}; {iterations} iterations per engine in 5 alternating rounds after {warmup} warm-up");
+                          $"onnxruntime {OrtEnv.Instance().GetVersionString()}; {iterations} turns per engine (a warm-up run, then a timed one), engines alternating, after {warmup} warm-up");
         Console.WriteLine($"{"model",-20} {"threads",7} {"kernels",-10} {"ours ms",9} {"ORT ms",9} {"ORT/ours",9}");
         foreach (string name in models)
         {
@@ -108,24 +108,17 @@ public static class OrtComparison
             ours.Run();
             if (ort is not null) { using var r = ort.Run(inputs!); }
         }
-        // Rounds of a few runs per engine (not single runs alternating): both engines' pool threads spin for a while
-        // after each run and would steal the cores from the other's next run, so each block starts after a pause in
-        // which they park, and its first run is not timed.
-        const int Rounds = 5;
+        // Turns: engine after engine, each a warm-up run then a timed one. The machine's speed drifts by up to 1.4x
+        // over a few hundred milliseconds, and blocks of runs per engine (this script's former rounds) could land in
+        // different phases: V1 1.0-224 fp32 ran 0.88-1.08x of ORT from one run of the script to the next. Turns pair
+        // each timed run with the other engine's under the same load, and the warm-up keeps the run as warm as
+        // back-to-back inferences (its own weights in cache). With worker threads a turn starts after a pause in which
+        // both engines' spinning pool threads park, so neither takes the cores from the other.
         Action ortRun = () => { using var r = ort!.Run(inputs!); };
-        for (int round = 0, done = 0; round < Rounds; round++)
+        for (int i = 0; i < iterations; i++)
         {
-            int block = (iterations - done) / (Rounds - round);
-            Thread.Sleep(PauseMs);
-            ours.Run();
-            for (int i = 0; i < block; i++) oursTimes[done + i] = Time(ours.Run);
-            if (ort is not null)
-            {
-                Thread.Sleep(PauseMs);
-                ortRun();
-                for (int i = 0; i < block; i++) ortTimes[done + i] = Time(ortRun);
-            }
-            done += block;
+            oursTimes[i] = Turn(ours.Run, threads > 1);
+            if (ort is not null) ortTimes[i] = Turn(ortRun, threads > 1);
         }
         double oursMs = Median(oursTimes);
         string line = string.Create(CultureInfo.InvariantCulture, $"{name,-20} {ours.Threads,7} {ours.Kernels.Name,-10} {oursMs,9:F2}");
@@ -140,9 +133,9 @@ public static class OrtComparison
     }
 
     /// <summary>
-    /// Profiles both engines, one run each in turn (the machine's speed drifts by the minute), and prints each one's
-    /// per-node medians in execution order. With worker threads, each profiled run follows a pause and an unprofiled
-    /// run, as in the timed comparison: the other engine's workers still spinning would take the cores.
+    /// Profiles both engines in turns as the timed comparison does (the machine's speed drifts by the minute): each
+    /// profiled run follows an unprofiled one of the same engine, and with worker threads a pause first, and prints
+    /// each one's per-node medians in execution order.
     /// </summary>
     private static void PrintLayers(EmnSession ours, ModelDefinition model, int threads, List<NamedOnnxValue>? inputs, int iterations)
     {
@@ -160,10 +153,12 @@ public static class OrtComparison
         bool pause = threads > 1;
         for (int i = 0; i < iterations; i++)
         {
-            if (pause) { Thread.Sleep(PauseMs); ours.Run(); }
+            if (pause) Thread.Sleep(PauseMs);
+            ours.Run();
             ours.RunProfiled(ticks.AsSpan(i * ops, ops));
             if (ort is null) continue;
-            if (pause) { Thread.Sleep(PauseMs); using var warm = ort.Run(inputs!); }
+            if (pause) Thread.Sleep(PauseMs);
+            using (ort.Run(inputs!)) { }
             using var r = ort.Run(inputs!);
         }
         var rows = new List<(string Ours, double OursMs, string Ort, double OrtMs)>();
@@ -177,7 +172,7 @@ public static class OrtComparison
         {
             string file = ort.EndProfiling();
             ort.Dispose();
-            var nodes = OrtNodeMedians(file, skipEvenRuns: pause);
+            var nodes = OrtNodeMedians(file);
             File.Delete(file);
             for (int n = 0; n < nodes.Count; n++)
             {
@@ -194,15 +189,15 @@ public static class OrtComparison
 
     /// <summary>
     /// Median kernel time of each node in ORT's profile (Chrome trace JSON, "Node" events named NAME_kernel_time),
-    /// leaving out the nodes of runs 0, 2, 4... ("model_run" events) when <paramref name="skipEvenRuns"/>.
+    /// leaving out the nodes of the warm-up runs 0, 2, 4... ("model_run" events).
     /// </summary>
-    private static List<(string Name, double Ms)> OrtNodeMedians(string file, bool skipEvenRuns)
+    private static List<(string Name, double Ms)> OrtNodeMedians(string file)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(file));
         var skipped = doc.RootElement.EnumerateArray()
             .Where(e => e.GetProperty("cat").GetString() == "Session" && e.GetProperty("name").GetString() == "model_run")
             .Select(e => (Start: e.GetProperty("ts").GetDouble(), End: e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble()))
-            .OrderBy(run => run.Start).Where((_, index) => skipEvenRuns && index % 2 == 0).ToList();
+            .OrderBy(run => run.Start).Where((_, index) => index % 2 == 0).ToList();
         var order = new List<string>();
         var samples = new Dictionary<string, List<double>>();
         foreach (var e in doc.RootElement.EnumerateArray())
@@ -238,6 +233,13 @@ public static class OrtComparison
     }
 
     private const int PauseMs = 100;
+
+    private static double Turn(Action run, bool pause)
+    {
+        if (pause) Thread.Sleep(PauseMs);
+        run();
+        return Time(run);
+    }
 
     private static double Time(Action run)
     {

@@ -270,18 +270,39 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             }
             return w;
         }
-        for (int ic = 0; ic < n; ic++, w += nr)
+        int k = 0;
+        // Two channels per iteration: the loop's own instructions (index, pointer, compare, branch) are a fifth of its
+        // body with one (fp32 pointwise layers alone 1.00-1.07x, none slower).
+        for (; k + 2 <= n; k += 2, w += 2 * nr)
         {
-            TV w0 = TOps.Load(w), w1 = TOps.Load(w + count);
-            // One row per line: a broadcast input value times both weight vectors.
-            TV v = TOps.Broadcast(a0[ic]); acc00 = TOps.MultiplyAdd(acc00, v, w0); acc01 = TOps.MultiplyAdd(acc01, v, w1);
-            v = TOps.Broadcast(a1[ic]); acc10 = TOps.MultiplyAdd(acc10, v, w0); acc11 = TOps.MultiplyAdd(acc11, v, w1);
-            v = TOps.Broadcast(a2[ic]); acc20 = TOps.MultiplyAdd(acc20, v, w0); acc21 = TOps.MultiplyAdd(acc21, v, w1);
-            v = TOps.Broadcast(a3[ic]); acc30 = TOps.MultiplyAdd(acc30, v, w0); acc31 = TOps.MultiplyAdd(acc31, v, w1);
-            v = TOps.Broadcast(a4[ic]); acc40 = TOps.MultiplyAdd(acc40, v, w0); acc41 = TOps.MultiplyAdd(acc41, v, w1);
-            v = TOps.Broadcast(a5[ic]); acc50 = TOps.MultiplyAdd(acc50, v, w0); acc51 = TOps.MultiplyAdd(acc51, v, w1);
+            Step(w, a0 + k, a1 + k, a2 + k, a3 + k, a4 + k, a5 + k, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
+                ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
+            Step(w + nr, a0 + k + 1, a1 + k + 1, a2 + k + 1, a3 + k + 1, a4 + k + 1, a5 + k + 1, ref acc00, ref acc01, ref acc10,
+                ref acc11, ref acc20, ref acc21, ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
+        }
+        if (k < n)
+        {
+            Step(w, a0 + k, a1 + k, a2 + k, a3 + k, a4 + k, a5 + k, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
+                ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
+            w += nr;
         }
         return w;
+    }
+
+    /// <summary>One input channel: each row's value (at a0..a5) broadcast times both weight vectors at <paramref name="w"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(float* w, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5,
+        ref TV acc00, ref TV acc01, ref TV acc10, ref TV acc11, ref TV acc20, ref TV acc21,
+        ref TV acc30, ref TV acc31, ref TV acc40, ref TV acc41, ref TV acc50, ref TV acc51)
+    {
+        TV w0 = TOps.Load(w), w1 = TOps.Load(w + TOps.Count);
+        // One row per line.
+        TV v = TOps.Broadcast(*a0); acc00 = TOps.MultiplyAdd(acc00, v, w0); acc01 = TOps.MultiplyAdd(acc01, v, w1);
+        v = TOps.Broadcast(*a1); acc10 = TOps.MultiplyAdd(acc10, v, w0); acc11 = TOps.MultiplyAdd(acc11, v, w1);
+        v = TOps.Broadcast(*a2); acc20 = TOps.MultiplyAdd(acc20, v, w0); acc21 = TOps.MultiplyAdd(acc21, v, w1);
+        v = TOps.Broadcast(*a3); acc30 = TOps.MultiplyAdd(acc30, v, w0); acc31 = TOps.MultiplyAdd(acc31, v, w1);
+        v = TOps.Broadcast(*a4); acc40 = TOps.MultiplyAdd(acc40, v, w0); acc41 = TOps.MultiplyAdd(acc41, v, w1);
+        v = TOps.Broadcast(*a5); acc50 = TOps.MultiplyAdd(acc50, v, w0); acc51 = TOps.MultiplyAdd(acc51, v, w1);
     }
 
     /// <summary>Which vectors of a channel block a tile computes: both, or only the first (a last block of at most one vector of channels).</summary>
