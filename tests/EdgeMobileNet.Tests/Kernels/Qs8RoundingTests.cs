@@ -1,0 +1,90 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using EdgeMobileNet.Kernels.Quantization;
+using EdgeMobileNet.Kernels.Simd;
+using Xunit;
+
+namespace EdgeMobileNet.Tests.Kernels;
+
+/// <summary>
+/// The AVX2 output steps' rounding, lane by lane against <see cref="FixedPoint.MultiplyByQuantizedMultiplier"/>:
+/// the general sequence (<c>Qs8Requantize8</c>) and the shorter one (<c>Qs8RequantizeRight8</c>) on the latter's
+/// domain (right shifts only, |acc| &lt; 2^30), with both of TFLite's roundings at ties.
+/// </summary>
+public class Qs8RoundingTests
+{
+    // Multipliers whose products land on ties of the first rounding ((x * m) mod 2^31 = 2^30 for odd x with m = 2^30),
+    // near the ends of QuantizeMultiplier's range, and zero.
+    private static readonly int[] EdgeMultipliers = [1 << 30, (1 << 30) + 1, 3 << 29, int.MaxValue, int.MaxValue - 1, 0, 1518500250];
+
+    [Fact]
+    public void Avx2RoundingsMatchFixedPointAtTiesAndAtRandom()
+    {
+        if (!Avx2.IsSupported) return; // the AVX2 steps cannot run on this CPU; the selftest covers the ARM paths
+        var random = new Random(77);
+        int checkedLanes = 0;
+        for (int round = 0; round < 400; round++)
+        {
+            var multipliers = new int[8];
+            var shifts = new int[8];
+            for (int c = 0; c < 8; c++)
+            {
+                multipliers[c] = random.Next(3) == 0 ? EdgeMultipliers[random.Next(EdgeMultipliers.Length)] : random.Next(1 << 30, int.MaxValue);
+                // Small shifts put ties of the second rounding within reach of small accumulators.
+                shifts[c] = -(random.Next(2) == 0 ? random.Next(1, 7) : random.Next(1, 32));
+            }
+            var p = new Qs8ChannelParams(new Qs8OutputParams(multipliers, shifts, 0, -128, 127), 8, 8);
+            Assert.True(p.AllShiftRight);
+            var rightShift = Qs8RequantizeRight8.Load(p, 0);
+            var general = Qs8Requantize8.Load(p, 0);
+            for (int i = 0; i < 64; i++)
+            {
+                var acc = new int[8];
+                for (int c = 0; c < 8; c++)
+                {
+                    acc[c] = (i % 4) switch
+                    {
+                        0 => random.Next(-4096, 4097), // dense small values: ties of both roundings
+                        1 => random.Next(-(1 << 30) + 1, 1 << 30), // the right-shift step's whole domain
+                        2 => (random.Next(2) == 0 ? 1 : -1) * ((1 << 30) - 1 - random.Next(16)), // its ends
+                        _ => random.Next(-64, 65) * (1 << random.Next(0, 20)) + random.Next(-1, 2), // near powers of two
+                    };
+                }
+                var v = Vector256.Create(acc);
+                var fromRightShift = rightShift.Round(v);
+                var fromGeneral = general.Round(v);
+                for (int c = 0; c < 8; c++)
+                {
+                    int expected = FixedPoint.MultiplyByQuantizedMultiplier(acc[c], multipliers[c], shifts[c]);
+                    Assert.True(expected == fromRightShift.GetElement(c),
+                        $"right-shift: acc {acc[c]} multiplier {multipliers[c]} shift {shifts[c]}: expected {expected}, got {fromRightShift.GetElement(c)}");
+                    Assert.True(expected == fromGeneral.GetElement(c),
+                        $"general: acc {acc[c]} multiplier {multipliers[c]} shift {shifts[c]}: expected {expected}, got {fromGeneral.GetElement(c)}");
+                    checkedLanes++;
+                }
+            }
+        }
+        Assert.Equal(400 * 64 * 8, checkedLanes);
+    }
+
+    [Fact]
+    public void RightShiftRoundingMatchesFixedPointOnEveryTieNearZero()
+    {
+        if (!Avx2.IsSupported) return;
+        // m = 2^30 halves x exactly before the shift: every odd x is a first-rounding tie, and for each shift e the
+        // values x / 2 = k * 2^e +- 2^(e-1) are second-rounding ties; all x in [-2^12, 2^12] for e = 1..8 and 31.
+        foreach (int e in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 31 })
+        foreach (int m in new[] { 1 << 30, 3 << 29 })
+        {
+            var p = new Qs8ChannelParams(new Qs8OutputParams([m], [-e], 0, -128, 127), 8, 8);
+            var rightShift = Qs8RequantizeRight8.Load(p, 0);
+            for (int x0 = -4096; x0 <= 4096; x0 += 8)
+            {
+                var v = Vector256.Create(x0, x0 + 1, x0 + 2, x0 + 3, x0 + 4, x0 + 5, x0 + 6, x0 + 7);
+                var r = rightShift.Round(v);
+                for (int c = 0; c < 8; c++)
+                    Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x0 + c, m, -e), r.GetElement(c));
+            }
+        }
+    }
+}
