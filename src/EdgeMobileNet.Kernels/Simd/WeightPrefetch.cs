@@ -39,3 +39,35 @@ internal static unsafe class WeightPrefetch
         for (int offset = 0; offset < bytes; offset += LineBytes) Sse.Prefetch0(p + offset);
     }
 }
+
+/// <summary>
+/// Software prefetch into L2 of the input rows a row sweep's next output row will read (x64 only): spread over the
+/// sweep, a few lines per step, so the rows stream in while this row computes.
+/// </summary>
+internal static unsafe class RowPrefetch
+{
+    private const int LineBytes = 64;
+
+    /// <summary>Groups of four lines per step for <paramref name="bytes"/> over <paramref name="steps"/> steps.</summary>
+    public static int GroupsPerStep(long bytes, int steps) => steps <= 0 ? 0 : (int)((bytes / (4 * LineBytes) + steps) / steps);
+
+    /// <summary>
+    /// Prefetches the next <paramref name="groups"/> x 4 lines at <paramref name="cursor"/> and advances it, nothing
+    /// once it has passed <paramref name="end"/>. Four per iteration: with a bounds check per line the loop cost more
+    /// than the prefetches (a 28x28x192 stride-2 layer, whose rows were in cache already, ran 0.8x).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Step(ref byte* cursor, byte* end, int groups)
+    {
+        if (!Sse.IsSupported || cursor >= end) return;
+        byte* p = cursor;
+        for (int i = 0; i < groups; i++, p += 4 * LineBytes)
+        {
+            Sse.Prefetch1(p);
+            Sse.Prefetch1(p + LineBytes);
+            Sse.Prefetch1(p + 2 * LineBytes);
+            Sse.Prefetch1(p + 3 * LineBytes);
+        }
+        cursor = p;
+    }
+}
