@@ -90,6 +90,29 @@ public class KernelSetConformanceTests
         }
     }
 
+    /// <summary>
+    /// The VPMADDUBSW GEMM at every zero point the pointwise families generate, not only at -128 where dispatch
+    /// picks it (its weight sums then cancel out of the bias): it covers any pointwise layer and must be exact on all.
+    /// </summary>
+    [Theory]
+    [InlineData("qs8-conv2d-1x1")]
+    [InlineData("qs8-conv2d-1x1-pointwise")]
+    [InlineData("qs8-conv2d-1x1-accumulator-limits")]
+    [InlineData("qs8-conv2d-1x1-relu-inputs")]
+    public void VpmaddubswGemmMatchesReferenceAtAnyZeroPoint(string family)
+    {
+        if (!SimdKernelSets.Avx2Supported) return; // the kernel cannot be built on this CPU
+        var avx2 = KernelRegistry.Select("avx2");
+        var c4Everywhere = avx2 with
+        {
+            Name = "avx2-c4-everywhere",
+            Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> f, ReadOnlySpan<int> b) =>
+                Qs8GemmC4Avx2.Covers(g) ? new Qs8GemmC4Avx2(g, zp, p, f, b) : avx2.Qs8Conv2D(g, zp, p, f, b),
+        };
+        var failures = KernelConformance.Families.Single(x => x.Family == family).Check(c4Everywhere, 4321, 60);
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(5)));
+    }
+
     /// <summary>GEMM kernels split by whole register tiles of pixels (a 14x14 layer: 196 pixels); others cannot.</summary>
     [Fact]
     public void GemmKernelsSplitByPixelGroupsOfTheirTile()
