@@ -53,10 +53,6 @@ public sealed class ConformanceGenerator(int seed)
     }
 
     /// <summary>
-    /// A pointwise geometry (1x1, stride 1, no padding: the GEMM-shaped layers), with input depths below, at and
-    /// above 16-value groups and not multiples of any vector width.
-    /// </summary>
-    /// <summary>
     /// A pointwise layer as after a ReLU: shallow and deep (around 32 and 128, and 999 over 242 pixels: staged in two
     /// chunks), with fewer or at least as many outputs as inputs (the avx2 set's GEMM choice depends on all three).
     /// </summary>
@@ -70,6 +66,10 @@ public sealed class ConformanceGenerator(int seed)
         return new ConvGeometry(batch, inH, inW, inC, inH, inW, outC, 1, 1, 1, 1, 1, 1, 0, 0, 1);
     }
 
+    /// <summary>
+    /// A pointwise geometry (1x1, stride 1, no padding: the GEMM-shaped layers), with input depths below, at and
+    /// above 16-value groups and not multiples of any vector width.
+    /// </summary>
     public ConvGeometry Pointwise()
     {
         // The deep ones make GEMMs that stage input rows in chunks (by bytes) run several chunks and a remainder.

@@ -220,8 +220,10 @@ public static class F32Reference
             output[i] = scale * (input[i] - zeroPoint); // float product, like TFLite
     }
 
-    /// <summary>min(max(x, lo), hi) with NaN propagating, like TFLite's ActivationFunctionWithMinMax.</summary>
-    /// <summary>The activation clamp every fp32 kernel applies: comparisons, so NaN passes through and -0 stays -0.</summary>
+    /// <summary>
+    /// min(max(x, lo), hi) as TFLite's ActivationFunctionWithMinMax, the activation clamp every fp32 kernel applies:
+    /// comparisons, so NaN passes through and -0 stays -0.
+    /// </summary>
     internal static float Clamp(float x, float lo, float hi) => x < lo ? lo : x > hi ? hi : x;
 }
 

@@ -23,11 +23,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
 {
-    private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR;
-    // int16 input rows of one chunk stay in L2 while every channel block passes over them; each chunk streams all
-    // the weights once, so chunks are as large as L2 allows (half of this core's 512 KB) and of balanced size.
-    private const int ChunkBytes = 192 * 1024;
-    private const int MaxDepth = 8192;
+    private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR, ChunkBytes = Qs8GemmTiles.ChunkBytes, MaxDepth = Qs8GemmTiles.MaxDepth;
     private readonly AlignedBuffer<sbyte> _weights; // int8, sign-extended as loaded: half the memory and bandwidth of int16
     private readonly AlignedBuffer<int> _bias;
     private readonly Qs8ChannelParams _requant;

@@ -25,12 +25,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
 {
-    private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR;
-    // The staged rows of one chunk stay in L2 while every channel block passes over them. As large as the int16
-    // kernel's chunks: with half of them (96 KB), 14x14 512 -> 512 took a second weight pass and, at 2 threads,
-    // ran 0.83-0.90x the int16 kernel's speed instead of 1.15-1.20x.
-    private const int ChunkBytes = 192 * 1024;
-    private const int MaxDepth = 8192;
+    private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR, ChunkBytes = Qs8GemmTiles.ChunkBytes, MaxDepth = Qs8GemmTiles.MaxDepth;
     /// <summary>A chunk keeps per-pixel excess lists while they hold at most one entry per this many values.</summary>
     private const int DenseEvery = 16;
     // An excess entry: pixel in the chunk (at most 1024) << PixelBit | input channel (below MaxDepth) << 8 | excess.
