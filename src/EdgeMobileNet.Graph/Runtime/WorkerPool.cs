@@ -14,8 +14,8 @@ public interface IRowWork
 /// on its <see cref="ManualResetEventSlim"/>: a layer that follows within that time (nearly all of them inside
 /// one inference) starts without a kernel wake-up, which on a VM costs as much as a small layer. A parked worker is
 /// steered off the caller's CPU as it is woken (<see cref="WorkerPlacement"/>). <see cref="Run"/>
-/// hands out the rows in chunks through an interlocked counter (so a worker slowed by another process does not
-/// hold the layer back) and allocates nothing. One <see cref="Run"/> at a time (sessions are single-caller).
+/// hands out the rows in shrinking chunks through an interlocked cursor (so a worker slowed by another process does
+/// not hold the layer back) and allocates nothing. One <see cref="Run"/> at a time (sessions are single-caller).
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
@@ -29,7 +29,7 @@ public sealed class WorkerPool : IDisposable
     private int _generation;
     private readonly ManualResetEventSlim _done = new(false, SpinCount);
     private IRowWork? _work;
-    private int _rows, _chunkRows, _chunks, _nextChunk, _pending;
+    private int _rows, _minChunk, _shareDivisor, _nextRow, _pending;
     private volatile bool _stopping;
     private Exception? _failure;
 
@@ -76,12 +76,16 @@ public sealed class WorkerPool : IDisposable
             work.RunRows(0, rows);
             return;
         }
-        // About 4 chunks per thread: balances a busy core without too many handoffs.
-        _chunkRows = Math.Max(1, rows / (threads * 4));
-        _chunks = (rows + _chunkRows - 1) / _chunkRows;
+        // Guided chunks: each takes 1 / (2 x threads) of the rows left, at least 1 / (8 x threads) of all. The last
+        // chunks are small, so the threads finish close together; the first are large, so a GEMM split by pixels
+        // streams its weights few times. Fixed chunks of 1 / (4 x threads) left the caller waiting for the worker's
+        // last chunk 0.58-0.85 ms per inference at 2 threads (V1 and V2 fp32); these 0.31-0.37 ms, the models
+        // 1.02-1.08x faster (one process, the two in turn).
+        _minChunk = Math.Max(1, rows / (threads * 8));
+        _shareDivisor = 2 * threads;
         _rows = rows;
         _work = work;
-        _nextChunk = 0;
+        _nextRow = 0;
         _failure = null;
         _done.Reset();
         // Every worker sees the new generation and drains chunks until none are left (with fewer rows than
@@ -112,10 +116,10 @@ public sealed class WorkerPool : IDisposable
     {
         while (true)
         {
-            int chunk = Interlocked.Increment(ref _nextChunk) - 1;
-            if (chunk >= _chunks) return;
-            int first = chunk * _chunkRows;
-            work.RunRows(first, Math.Min(_chunkRows, _rows - first));
+            int first = Volatile.Read(ref _nextRow), left = _rows - first;
+            if (left <= 0) return;
+            int count = Math.Min(left, Math.Max(_minChunk, (left + _shareDivisor - 1) / _shareDivisor));
+            if (Interlocked.CompareExchange(ref _nextRow, first + count, first) == first) work.RunRows(first, count);
         }
     }
 
@@ -156,7 +160,7 @@ public sealed class WorkerPool : IDisposable
             catch (Exception e)
             {
                 _failure = e;
-                Volatile.Write(ref _nextChunk, int.MaxValue / 2); // stop handing out chunks
+                Volatile.Write(ref _nextRow, int.MaxValue / 2); // stop handing out chunks
             }
             if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
         }

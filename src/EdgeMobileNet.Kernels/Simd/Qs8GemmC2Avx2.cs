@@ -107,7 +107,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
                 if (_pointwise) Widen(inp + (long)c0 * _k, rows, pixels);
                 else Im2col(inp, inp + input.Length, rows, c0, pixels);
                 var tiles = new ChunkTiles(this, rows, outp + (long)c0 * Geometry.OutC, tile);
-                Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1);
+                Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1, _weights.Pointer, _blockStride);
             }
         }
     }

@@ -145,7 +145,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
                 if (!listed) StageExcess(source, excessRows, pixels);
                 var tiles = new ChunkTiles(this, new StagedChunk(rows, listed ? null : excessRows, entries, listStart),
                     outp + (long)c0 * Geometry.OutC, tile);
-                Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1);
+                Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1, _weights.Pointer, _blockStride);
             }
         }
     }

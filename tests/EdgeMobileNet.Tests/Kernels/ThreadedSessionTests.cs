@@ -92,12 +92,51 @@ public class ThreadedSessionTests
         Assert.All(work.Hits, h => Assert.Equal(50, h));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void PoolRunsEveryRowOnceAtAnyRowCount(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        foreach (int rows in new[] { 1, 2, 3, 5, 7, 8, 13, 16, 31, 33, 97, 112, 1000, 4099 })
+        {
+            var work = new Counter(rows);
+            for (int r = 0; r < 5; r++) pool.Run(work, rows);
+            Assert.All(work.Hits, h => Assert.Equal(5, h));
+        }
+    }
+
+    /// <summary>
+    /// The chunks shrink as the rows run out (so threads finish close together) and none takes more than
+    /// 1 / (2 x threads) of the rows.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 112)]
+    [InlineData(2, 1000)]
+    [InlineData(4, 196)]
+    [InlineData(3, 64)]
+    public void PoolHandsOutShrinkingChunks(int threads, int rows)
+    {
+        using var pool = new WorkerPool(threads);
+        var work = new Counter(rows);
+        pool.Run(work, rows);
+        var chunks = work.Chunks.OrderBy(c => c.First).ToArray();
+        Assert.Equal(rows, chunks.Sum(c => c.Count));
+        Assert.True(chunks[0].Count <= (rows + 2 * threads - 1) / (2 * threads), $"first chunk {chunks[0].Count} of {rows} rows");
+        for (int i = 1; i < chunks.Length; i++)
+            Assert.True(chunks[i].Count <= chunks[i - 1].Count, $"chunk {i} ({chunks[i].Count} rows) is larger than the one before ({chunks[i - 1].Count})");
+        Assert.True(chunks[^1].Count < chunks[0].Count, $"the chunks did not shrink: {string.Join(", ", chunks.Select(c => c.Count))}");
+    }
+
     private sealed class Counter(int rows) : IRowWork
     {
         public int[] Hits { get; } = new int[rows];
+        public System.Collections.Concurrent.ConcurrentBag<(int First, int Count)> Chunks { get; } = [];
 
         public void RunRows(int first, int count)
         {
+            Chunks.Add((first, count));
             for (int i = first; i < first + count; i++) Interlocked.Increment(ref Hits[i]);
         }
     }
