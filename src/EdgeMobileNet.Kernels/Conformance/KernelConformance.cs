@@ -29,6 +29,11 @@ public static class KernelConformance
         FirstLayer,
         /// <summary>1x1 stride 1 unpadded (pointwise layers, the GEMM kernels' shape).</summary>
         Pointwise,
+        /// <summary>
+        /// SAME padding, stride 1 over 256 or 512 channels or stride 2 over 128 or 256: fp32 pixels a multiple of
+        /// 1 KB apart, where the depthwise kernels run pixel pairs instead of sweeping rows (V1's 28x28 to 7x7 layers).
+        /// </summary>
+        KilobyteStep,
     }
 
     public static IReadOnlyList<(string Family, Func<KernelSet, int, int, List<string>> Check)> Families { get; } =
@@ -40,6 +45,7 @@ public static class KernelConformance
         ("f32-dwconv2d-3x3", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.Random)),
         ("f32-dwconv2d-3x3-s1-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
         ("f32-dwconv2d-3x3-s2-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
+        ("f32-dwconv2d-3x3-kilobyte-step", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.KilobyteStep)),
         ("f32-fully-connected", F32FullyConnected),
         ("qs8-conv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.Random)),
         ("qs8-conv2d-3x3-s2-first-layer", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.FirstLayer)),
@@ -65,6 +71,9 @@ public static class KernelConformance
         Shape.SameStride2 => gen.Same(kernel, 2, 0, depthwise),
         Shape.SameStride1 => gen.Same(kernel, 1, 0, depthwise),
         Shape.Pointwise => gen.Pointwise(),
+        Shape.KilobyteStep => gen.Random.Next(2) == 0
+            ? gen.Same(kernel, 1, 256 << gen.Random.Next(2), depthwise)
+            : gen.Same(kernel, 2, 128 << gen.Random.Next(2), depthwise),
         _ => gen.Same(kernel, 2, 3, depthwise),
     };
 
