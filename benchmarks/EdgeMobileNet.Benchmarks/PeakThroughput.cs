@@ -10,8 +10,9 @@ namespace EdgeMobileNet.Benchmarks;
 /// <c>peak</c>: this core's measured multiply-accumulate ceiling, for quoting the kernels' GMAC/s against it:
 /// 12 independent register-only chains (enough to hide FMA latency; each step depends on its chain, so the
 /// compiler cannot share one product between chains) of VFMADD231PS (8 fp32 MACs each) and of
-/// VPMADDWD + VPADDD (16 int16 MACs each), and of VPMADDUBSW (32 u8 x s8 MACs, the saturating instruction
-/// ONNX Runtime's AVX2 int8 path uses; EdgeMobileNet does not, as it cannot match TFLite exactly).
+/// VPMADDWD + VPADDD (16 int16 MACs each), of VPMADDUBSW + VPMADDWD by ones + VPADDD (32 u8 x s8 MACs into int32:
+/// the step of EdgeMobileNet's and ONNX Runtime's AVX2 u8s8 GEMMs, so the ceiling of both), and of VPMADDUBSW + VPADDW
+/// alone (32 MACs into saturating int16 sums, which no exact kernel can use: an upper bound only).
 /// </summary>
 public static class PeakThroughput
 {
@@ -26,7 +27,8 @@ public static class PeakThroughput
         }
         Report("fp32 FMA (VFMADD231PS ymm)", 12L * 8, Fp32Fma);
         Report("int16 VPMADDWD+VPADDD ymm", 12L * 16, Int16Madd);
-        Report("u8s8 VPMADDUBSW ymm", 12L * 32, U8S8Madd);
+        Report("u8s8 VPMADDUBSW+VPMADDWD+VPADDD", 12L * 32, U8S8MaddInt32);
+        Report("u8s8 VPMADDUBSW+VPADDW (int16)", 12L * 32, U8S8Madd);
         return 0;
     }
 
@@ -77,6 +79,25 @@ public static class PeakThroughput
         }
         var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
         return s.ToScalar();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static int U8S8MaddInt32(int n)
+    {
+        var b = Vector256.Create((sbyte)-2);
+        var ones = Vector256.Create((short)1);
+        Vector256<int> c0 = Vector256<int>.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+        for (int i = 0; i < n; i++)
+        {
+            c0 = Step(c0, b, ones); c1 = Step(c1, b, ones); c2 = Step(c2, b, ones); c3 = Step(c3, b, ones);
+            c4 = Step(c4, b, ones); c5 = Step(c5, b, ones); c6 = Step(c6, b, ones); c7 = Step(c7, b, ones);
+            c8 = Step(c8, b, ones); c9 = Step(c9, b, ones); c10 = Step(c10, b, ones); c11 = Step(c11, b, ones);
+        }
+        var s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+        return s.ToScalar();
+
+        static Vector256<int> Step(Vector256<int> c, Vector256<sbyte> b, Vector256<short> ones) =>
+            Avx2.Add(c, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(c.AsByte(), b), ones));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
