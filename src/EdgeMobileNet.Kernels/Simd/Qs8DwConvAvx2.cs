@@ -29,7 +29,7 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
     // group at a time: no per-pixel window gathering, and the group's requantization parameters loaded once per
     // row; _paddingRow is an input row of zero points.
     private readonly bool _sweep;
-    private readonly bool _rightShiftRounding; // Qs8RequantizeRight8's preconditions hold
+    private readonly Qs8RoundingKind _rounding; // the shortest exact output rounding for these parameters
     private readonly int _x0, _x1;
     private readonly sbyte[] _paddingRow = [];
 
@@ -70,7 +70,7 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
         _padding = GC.AllocateArray<sbyte>(_groups * NC, pinned: true);
         _padding.AsSpan().Fill((sbyte)inputZeroPoint);
         _requant = new Qs8ChannelParams(outputParams, g.OutC, channelOfEntry);
-        _rightShiftRounding = Qs8RequantizeRight8.Applies(_requant, packedBias, _taps);
+        _rounding = Qs8RequantizeRight8.Choose(_requant, packedBias, _taps);
         // Measured faster at every MobileNet shape: 112x112x32 2.6x, 56x56x128 1.6x, 7x7x1024 1.2x.
         _sweep = DwWindow.IsUndilated3x3(g) && g.OutC % 8 == 0;
         if (_sweep)
@@ -104,8 +104,12 @@ public sealed unsafe class Qs8DwConvAvx2 : Qs8ConvolutionKernel
                         sbyte* rowOutput = outp + (long)row * g.OutW * g.OutC;
                         if (x0 < x1)
                         {
-                            if (_rightShiftRounding) SweepRow<Qs8RequantizeRight8>(inp, rowOutput, b, oy);
-                            else SweepRow<Qs8Requantize8>(inp, rowOutput, b, oy);
+                            switch (_rounding)
+                            {
+                                case Qs8RoundingKind.RightShiftClamped: SweepRow<Qs8RequantizeRightClamped8>(inp, rowOutput, b, oy); break;
+                                case Qs8RoundingKind.RightShift: SweepRow<Qs8RequantizeRight8>(inp, rowOutput, b, oy); break;
+                                default: SweepRow<Qs8Requantize8>(inp, rowOutput, b, oy); break;
+                            }
                         }
                         ox = x1; // interior columns done
                         if (ox == g.OutW) break;

@@ -29,7 +29,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
     private readonly Qs8ChannelParams _requant;
     private readonly int _k, _evenK, _blocks, _blockStride, _chunkPixels;
     private readonly bool _pointwise;
-    private readonly bool _rightShiftRounding; // Qs8RequantizeRight8's preconditions hold
+    private readonly Qs8RoundingKind _rounding; // the shortest exact output rounding for these parameters
     private readonly short _inputZeroPoint;
 
     public static bool IsSupported => Avx2.IsSupported;
@@ -78,7 +78,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
             }
         }
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
-        _rightShiftRounding = Qs8RequantizeRight8.Applies(_requant, packedBias[..g.OutC], _k);
+        _rounding = Qs8RequantizeRight8.Choose(_requant, packedBias[..g.OutC], _k);
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
     }
 
@@ -252,7 +252,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         if (rows > 3) { Avx.Store(tile + 48, acc30); Avx.Store(tile + 56, acc31); }
         if (rows > 4) { Avx.Store(tile + 64, acc40); Avx.Store(tile + 72, acc41); }
         if (rows > 5) { Avx.Store(tile + 80, acc50); Avx.Store(tile + 88, acc51); }
-        Qs8GemmTiles.StoreRows(_requant, _rightShiftRounding, tile, output + nb * NR, rows, Geometry.OutC, nb * NR);
+        Qs8GemmTiles.StoreRows(_requant, _rounding, tile, output + nb * NR, rows, Geometry.OutC, nb * NR);
     }
 }
 /// <summary>A row count as a type, so a generic micro-kernel is compiled once per count with dead rows removed.</summary>

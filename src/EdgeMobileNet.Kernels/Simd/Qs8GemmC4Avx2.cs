@@ -34,7 +34,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     private readonly AlignedBuffer<int> _bias;
     private readonly Qs8ChannelParams _requant;
     private readonly int _k, _k4, _blocks, _blockStride, _chunkPixels;
-    private readonly bool _rightShiftRounding; // Qs8RequantizeRight8's preconditions hold
+    private readonly Qs8RoundingKind _rounding; // the shortest exact output rounding for these parameters
 
     public static bool IsSupported => Avx2.IsSupported;
 
@@ -93,7 +93,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
             }
         }
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
-        _rightShiftRounding = Qs8RequantizeRight8.Applies(_requant, int8Bias, _k);
+        _rounding = Qs8RequantizeRight8.Choose(_requant, int8Bias, _k);
         _chunkPixels = Math.Clamp(ChunkBytes / _k4, MR, 1024) / MR * MR;
     }
 
@@ -266,7 +266,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
                 AddWeightColumn(tile + ((entry >> PixelBit) - first) * NR, w, (entry >> 8) & (MaxDepth - 1), entry & 0xFF, ones);
             }
         }
-        Qs8GemmTiles.StoreRows(_requant, _rightShiftRounding, tile, output + nb * NR, count, Geometry.OutC, nb * NR);
+        Qs8GemmTiles.StoreRows(_requant, _rounding, tile, output + nb * NR, count, Geometry.OutC, nb * NR);
     }
 
     /// <summary>

@@ -100,12 +100,16 @@ internal static unsafe class Qs8GemmTiles
     /// Requantizes <paramref name="rows"/> pixels' 16 channels of <paramref name="tile"/> (int32, 16 per pixel), two
     /// pixels per step, and writes the first <paramref name="valid"/> of each to <paramref name="output"/>.
     /// </summary>
-    public static void StoreRows(Qs8ChannelParams requant, bool rightShiftRounding, int* tile, sbyte* output,
+    public static void StoreRows(Qs8ChannelParams requant, Qs8RoundingKind rounding, int* tile, sbyte* output,
         int rows, int outC, int oc0)
     {
         int valid = Math.Min(NR, outC - oc0);
-        if (rightShiftRounding) StoreRows<Qs8RequantizeRight8>(requant, tile, output, rows, outC, oc0, valid);
-        else StoreRows<Qs8Requantize8>(requant, tile, output, rows, outC, oc0, valid);
+        switch (rounding)
+        {
+            case Qs8RoundingKind.RightShiftClamped: StoreRows<Qs8RequantizeRightClamped8>(requant, tile, output, rows, outC, oc0, valid); break;
+            case Qs8RoundingKind.RightShift: StoreRows<Qs8RequantizeRight8>(requant, tile, output, rows, outC, oc0, valid); break;
+            default: StoreRows<Qs8Requantize8>(requant, tile, output, rows, outC, oc0, valid); break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -67,6 +67,74 @@ public class Qs8RoundingTests
         Assert.Equal(400 * 64 * 8, checkedLanes);
     }
 
+    /// <summary>
+    /// The clamped variant (outputs clamped at or above the zero point): exact for accumulators &gt;= 0, at most 0 for
+    /// negative ones, whose exact results are at most 0 too, so both clamp to the minimum.
+    /// </summary>
+    [Fact]
+    public void ClampedRightShiftRoundingIsExactWhereTheClampDoesNotDecide()
+    {
+        if (!Avx2.IsSupported) return;
+        var random = new Random(78);
+        for (int round = 0; round < 400; round++)
+        {
+            var multipliers = new int[8];
+            var shifts = new int[8];
+            for (int c = 0; c < 8; c++)
+            {
+                multipliers[c] = random.Next(3) == 0 ? EdgeMultipliers[random.Next(EdgeMultipliers.Length)] : random.Next(1 << 30, int.MaxValue);
+                shifts[c] = -(random.Next(2) == 0 ? random.Next(1, 7) : random.Next(1, 32));
+            }
+            var p = new Qs8ChannelParams(new Qs8OutputParams(multipliers, shifts, -128, -128, 127), 8, 8);
+            var clamped = Qs8RequantizeRightClamped8.Load(p, 0);
+            for (int i = 0; i < 64; i++)
+            {
+                var acc = new int[8];
+                for (int c = 0; c < 8; c++)
+                    acc[c] = (i % 3) switch
+                    {
+                        0 => random.Next(-4096, 4097),
+                        1 => random.Next(-(1 << 30) + 1, 1 << 30),
+                        _ => random.Next(-64, 65) * (1 << random.Next(0, 20)) + random.Next(-1, 2),
+                    };
+                var r = clamped.Round(Vector256.Create(acc));
+                for (int c = 0; c < 8; c++)
+                {
+                    int expected = FixedPoint.MultiplyByQuantizedMultiplier(acc[c], multipliers[c], shifts[c]);
+                    if (acc[c] >= 0)
+                        Assert.True(expected == r.GetElement(c), $"acc {acc[c]} multiplier {multipliers[c]} shift {shifts[c]}: expected {expected}, got {r.GetElement(c)}");
+                    else
+                        Assert.True(r.GetElement(c) <= 0 && expected <= 0, $"acc {acc[c]} shift {shifts[c]}: got {r.GetElement(c)}, exact {expected}: not both at most 0");
+                }
+            }
+        }
+        // Every tie near zero, as below, on the non-negative side.
+        foreach (int e in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 31 })
+        {
+            var p = new Qs8ChannelParams(new Qs8OutputParams([1 << 30], [-e], 0, 0, 127), 8, 8);
+            var clamped = Qs8RequantizeRightClamped8.Load(p, 0);
+            for (int x0 = 0; x0 <= 4096; x0 += 8)
+            {
+                var r = clamped.Round(Vector256.Create(x0, x0 + 1, x0 + 2, x0 + 3, x0 + 4, x0 + 5, x0 + 6, x0 + 7));
+                for (int c = 0; c < 8; c++) Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x0 + c, 1 << 30, -e), r.GetElement(c));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(-128, -128, "RightShiftClamped")] // ReLU at zero point -128
+    [InlineData(5, 5, "RightShiftClamped")]
+    [InlineData(5, 6, "RightShiftClamped")]
+    [InlineData(5, 4, "RightShift")] // the clamp lets negative results through
+    [InlineData(0, -128, "RightShift")]
+    public void ClampedRoundingIsChosenOnlyWhereTheClampHidesNegativeResults(int zeroPoint, int min, string expected)
+    {
+        var p = new Qs8ChannelParams(new Qs8OutputParams([1 << 30], [-3], zeroPoint, min, 127), 8, 8);
+        Assert.Equal(Enum.Parse<Qs8RoundingKind>(expected), Qs8RequantizeRight8.Choose(p, new int[8], 64));
+        // Accumulators beyond the right-shift step's bound take the general sequence whatever the clamp.
+        Assert.Equal(Qs8RoundingKind.General, Qs8RequantizeRight8.Choose(p, [1 << 30, 0, 0, 0, 0, 0, 0, 0], 64));
+    }
+
     [Fact]
     public void RightShiftRoundingMatchesFixedPointOnEveryTieNearZero()
     {
