@@ -53,6 +53,22 @@ public sealed class ConformanceGenerator(int seed)
     }
 
     /// <summary>
+    /// <see cref="Same"/> with rows of 15 to 40 output pixels and 1 to 4 rows: wide enough for the fp32 depthwise
+    /// kernels' row sweep, which rows of at most 14 pixels do not take.
+    /// </summary>
+    public ConvGeometry SameWideRows(int kernel, int stride, bool depthwise)
+    {
+        int outW = _random.Next(15, 41), outH = _random.Next(1, 5);
+        int inW = outW * stride - _random.Next(stride), inH = outH * stride - _random.Next(stride);
+        int inC = Channels();
+        var (padTop, _) = ConvGeometry.SamePadding(inH, kernel, stride);
+        var (padLeft, _) = ConvGeometry.SamePadding(inW, kernel, stride);
+        int outC = depthwise ? inC : Channels();
+        return new ConvGeometry(_random.Next(1, 3), inH, inW, inC, (inH + stride - 1) / stride, (inW + stride - 1) / stride,
+            outC, kernel, kernel, stride, stride, 1, 1, padTop, padLeft, 1);
+    }
+
+    /// <summary>
     /// A pointwise layer as after a ReLU: shallow and deep (around 32 and 128, and 999 over 242 pixels: staged in two
     /// chunks), with fewer or at least as many outputs as inputs (the avx2 set's GEMM choice depends on all three).
     /// </summary>

@@ -34,6 +34,8 @@ public static class KernelConformance
         /// 1 KB apart, where the depthwise kernels run pixel pairs instead of sweeping rows (V1's 28x28 to 7x7 layers).
         /// </summary>
         KilobyteStep,
+        /// <summary>SAME padding, stride 1 or 2, rows of 15 to 40 output pixels (the fp32 depthwise row sweep).</summary>
+        WideRows,
     }
 
     public static IReadOnlyList<(string Family, Func<KernelSet, int, int, List<string>> Check)> Families { get; } =
@@ -46,6 +48,7 @@ public static class KernelConformance
         ("f32-dwconv2d-3x3-s1-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride1)),
         ("f32-dwconv2d-3x3-s2-same", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.SameStride2)),
         ("f32-dwconv2d-3x3-kilobyte-step", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.KilobyteStep)),
+        ("f32-dwconv2d-3x3-wide-rows", (k, seed, cases) => F32Convolution(k, seed, cases, 3, true, Shape.WideRows)),
         ("f32-fully-connected", F32FullyConnected),
         ("qs8-conv2d-3x3", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.Random)),
         ("qs8-conv2d-3x3-s2-first-layer", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, false, Shape.FirstLayer)),
@@ -71,6 +74,7 @@ public static class KernelConformance
         Shape.SameStride2 => gen.Same(kernel, 2, 0, depthwise),
         Shape.SameStride1 => gen.Same(kernel, 1, 0, depthwise),
         Shape.Pointwise => gen.Pointwise(),
+        Shape.WideRows => gen.SameWideRows(kernel, gen.Random.Next(1, 3), depthwise),
         Shape.KilobyteStep => gen.Random.Next(2) == 0
             ? gen.Same(kernel, 1, 256 << gen.Random.Next(2), depthwise)
             : gen.Same(kernel, 2, 128 << gen.Random.Next(2), depthwise),

@@ -139,9 +139,14 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         // 56x56x128 s1 0.41 -> 0.31, 56x56x144 s1 0.34 -> 0.24, 28x28x192 s1 0.12 -> 0.08; but 56x56x128 s2
         // 0.11 -> 0.13, 28x28x256 s2 0.044 -> 0.067, 14x14x512 s1 0.095 -> 0.121. At 32 channels or fewer the
         // per-pixel loop has too few independent chains to hide the FMA latency (112x112x32: 2x swept). Layers not
-        // swept now run pixel pairs, faster again (Pixels). (Measured on x64 only; the ARM paths follow the same
-        // rule unmeasured.)
-        _sweep = DwWindow.IsUndilated3x3(g) && g.InC >= TOps.Count && (long)g.InC * g.StrideW * sizeof(float) % 1024 != 0;
+        // swept now run pixel pairs (Pixels), which also beat the sweep at a 512-byte step with stride 1 (V1's
+        // 56x56x128 s1: 1.15-1.19x; V2's 14x14x384 1.17-1.18x) and on rows of at most 14 output pixels, too short to
+        // pay for loading a channel vector's nine weights per row (V2's 14x14x576 1.12-1.30x, V1 0.25-128's 8x8
+        // layers 1.06-1.11x; but its 16x16 layers 0.53-0.72x: they sweep). Whole models within noise. (Measured on
+        // x64 only; the ARM paths follow the same rule unmeasured.)
+        long stepBytes = (long)g.InC * g.StrideW * sizeof(float);
+        _sweep = DwWindow.IsUndilated3x3(g) && g.InC >= TOps.Count && g.OutW > 14 && stepBytes % 1024 != 0
+            && !(g.StrideW == 1 && stepBytes % 512 == 0);
         if (_sweep)
         {
             (_x0, _x1) = DwWindow.InteriorColumns(g);
@@ -267,7 +272,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     /// <summary>
     /// One output pixel's channels (<typeparamref name="TPixels"/> = <see cref="Rows1"/>), or two neighbours' with
     /// each weight load serving both (<see cref="Rows2"/>; <paramref name="output"/> then holds both pixels). Layers
-    /// that do not sweep (a 1 KB-multiple step between pixels) run in pairs: a lone pixel loads two vectors per
+    /// that do not sweep (see the rule in the constructor) run in pairs: a lone pixel loads two vectors per
     /// multiply-add, a pair one and a half. In V1 1.0-224 fp32 at 1 thread, one process, lone pixels and pairs in
     /// turn: 14x14x512 s1 0.110-0.116 -> 0.085-0.089 ms, 28x28x256 s1 0.20 -> 0.17, 7x7x1024 0.078-0.080 ->
     /// 0.061-0.063; the whole model 1.01x.
