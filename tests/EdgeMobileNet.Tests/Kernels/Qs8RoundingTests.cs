@@ -17,6 +17,37 @@ public class Qs8RoundingTests
     // near the ends of QuantizeMultiplier's range, and zero.
     private static readonly int[] EdgeMultipliers = [1 << 30, (1 << 30) + 1, 3 << 29, int.MaxValue, int.MaxValue - 1, 0, 1518500250];
 
+    /// <summary>Eight channels' multipliers (often at <see cref="EdgeMultipliers"/>) and right shifts of 1 to 31.</summary>
+    private static (int[] Multipliers, int[] Shifts) RandomRightShifts(Random random)
+    {
+        var multipliers = new int[8];
+        var shifts = new int[8];
+        for (int c = 0; c < 8; c++)
+        {
+            multipliers[c] = random.Next(3) == 0 ? EdgeMultipliers[random.Next(EdgeMultipliers.Length)] : random.Next(1 << 30, int.MaxValue);
+            // Small shifts put ties of the second rounding within reach of small accumulators.
+            shifts[c] = -(random.Next(2) == 0 ? random.Next(1, 7) : random.Next(1, 32));
+        }
+        return (multipliers, shifts);
+    }
+
+    /// <summary>Eight accumulators inside the right-shift step's domain (|acc| &lt; 2^30), of one of four kinds.</summary>
+    private static int[] RandomAccumulators(Random random, int kind)
+    {
+        var acc = new int[8];
+        for (int c = 0; c < 8; c++)
+        {
+            acc[c] = kind switch
+            {
+                0 => random.Next(-4096, 4097), // dense small values: ties of both roundings
+                1 => random.Next(-(1 << 30) + 1, 1 << 30), // the whole domain
+                2 => (random.Next(2) == 0 ? 1 : -1) * ((1 << 30) - 1 - random.Next(16)), // its ends
+                _ => random.Next(-64, 65) * (1 << random.Next(0, 20)) + random.Next(-1, 2), // near powers of two
+            };
+        }
+        return acc;
+    }
+
     [Fact]
     public void Avx2RoundingsMatchFixedPointAtTiesAndAtRandom()
     {
@@ -25,31 +56,14 @@ public class Qs8RoundingTests
         int checkedLanes = 0;
         for (int round = 0; round < 400; round++)
         {
-            var multipliers = new int[8];
-            var shifts = new int[8];
-            for (int c = 0; c < 8; c++)
-            {
-                multipliers[c] = random.Next(3) == 0 ? EdgeMultipliers[random.Next(EdgeMultipliers.Length)] : random.Next(1 << 30, int.MaxValue);
-                // Small shifts put ties of the second rounding within reach of small accumulators.
-                shifts[c] = -(random.Next(2) == 0 ? random.Next(1, 7) : random.Next(1, 32));
-            }
+            var (multipliers, shifts) = RandomRightShifts(random);
             var p = new Qs8ChannelParams(new Qs8OutputParams(multipliers, shifts, 0, -128, 127), 8, 8);
             Assert.True(p.AllShiftRight);
             var rightShift = Qs8RequantizeRight8.Load(p, 0);
             var general = Qs8Requantize8.Load(p, 0);
             for (int i = 0; i < 64; i++)
             {
-                var acc = new int[8];
-                for (int c = 0; c < 8; c++)
-                {
-                    acc[c] = (i % 4) switch
-                    {
-                        0 => random.Next(-4096, 4097), // dense small values: ties of both roundings
-                        1 => random.Next(-(1 << 30) + 1, 1 << 30), // the right-shift step's whole domain
-                        2 => (random.Next(2) == 0 ? 1 : -1) * ((1 << 30) - 1 - random.Next(16)), // its ends
-                        _ => random.Next(-64, 65) * (1 << random.Next(0, 20)) + random.Next(-1, 2), // near powers of two
-                    };
-                }
+                var acc = RandomAccumulators(random, i % 4);
                 var v = Vector256.Create(acc);
                 var fromRightShift = rightShift.Round(v);
                 var fromGeneral = general.Round(v);
@@ -78,25 +92,12 @@ public class Qs8RoundingTests
         var random = new Random(78);
         for (int round = 0; round < 400; round++)
         {
-            var multipliers = new int[8];
-            var shifts = new int[8];
-            for (int c = 0; c < 8; c++)
-            {
-                multipliers[c] = random.Next(3) == 0 ? EdgeMultipliers[random.Next(EdgeMultipliers.Length)] : random.Next(1 << 30, int.MaxValue);
-                shifts[c] = -(random.Next(2) == 0 ? random.Next(1, 7) : random.Next(1, 32));
-            }
+            var (multipliers, shifts) = RandomRightShifts(random);
             var p = new Qs8ChannelParams(new Qs8OutputParams(multipliers, shifts, -128, -128, 127), 8, 8);
             var clamped = Qs8RequantizeRightClamped8.Load(p, 0);
             for (int i = 0; i < 64; i++)
             {
-                var acc = new int[8];
-                for (int c = 0; c < 8; c++)
-                    acc[c] = (i % 3) switch
-                    {
-                        0 => random.Next(-4096, 4097),
-                        1 => random.Next(-(1 << 30) + 1, 1 << 30),
-                        _ => random.Next(-64, 65) * (1 << random.Next(0, 20)) + random.Next(-1, 2),
-                    };
+                var acc = RandomAccumulators(random, i % 4);
                 var r = clamped.Round(Vector256.Create(acc));
                 for (int c = 0; c < 8; c++)
                 {
