@@ -108,8 +108,9 @@ public class ThreadedSessionTests
     }
 
     /// <summary>
-    /// The chunks shrink as the rows run out (so threads finish close together) and none takes more than
-    /// 1 / (2 x threads) of the rows.
+    /// The chunks shrink as the rows run out (so threads finish close together), none takes more than
+    /// 1 / (2 x threads) of the rows, and none but the last is under 1 / (8 x threads) (a GEMM split by pixels
+    /// streams its weights once per chunk).
     /// </summary>
     [Theory]
     [InlineData(2, 112)]
@@ -127,6 +128,8 @@ public class ThreadedSessionTests
         for (int i = 1; i < chunks.Length; i++)
             Assert.True(chunks[i].Count <= chunks[i - 1].Count, $"chunk {i} ({chunks[i].Count} rows) is larger than the one before ({chunks[i - 1].Count})");
         Assert.True(chunks[^1].Count < chunks[0].Count, $"the chunks did not shrink: {string.Join(", ", chunks.Select(c => c.Count))}");
+        int smallest = Math.Max(1, rows / (8 * threads));
+        Assert.All(chunks[..^1], c => Assert.True(c.Count >= smallest, $"a chunk of {c.Count} rows, under {smallest}"));
     }
 
     private sealed class Counter(int rows) : IRowWork
