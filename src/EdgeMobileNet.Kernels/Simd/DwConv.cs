@@ -104,9 +104,10 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     private readonly float[] _zeros;
     private readonly int _padded, _taps;
     private readonly float _min, _max;
-    // 3x3 undilated windows sweep each output row one channel vector at a time: the row's interior output columns
-    // [_x0, _x1) (whose windows lie inside horizontally) and a zero input row for vertical padding.
-    private readonly bool _sweep;
+    // 3x3 undilated windows sweep the interior output columns [_x0, _x1) of each row (whose windows lie inside
+    // horizontally; a zero input row stands for vertical padding), in pairs of pixels or one channel vector at a
+    // time (see the constructor); the rest go through Pixels.
+    private readonly RowSweep _sweep;
     private readonly int _x0, _x1;
     private readonly float[] _zeroRow = [];
     // Inputs larger than L2 (1 MB per image) stream from L3 or memory while a row sweep computes, so each sweep
@@ -134,20 +135,25 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         _zeros = GC.AllocateArray<float>(_padded, pinned: true);
         _min = outputMin;
         _max = outputMax;
-        // Swept unless the step between neighbouring output pixels is a multiple of 1 KB: the sweep's 36 loads per
-        // 4 pixels then fall into few L1 sets. Measured on x64 (AVX2), per-pixel -> swept: 112x112x64 s2 0.27 -> 0.21 ms,
-        // 56x56x128 s1 0.41 -> 0.31, 56x56x144 s1 0.34 -> 0.24, 28x28x192 s1 0.12 -> 0.08; but 56x56x128 s2
-        // 0.11 -> 0.13, 28x28x256 s2 0.044 -> 0.067, 14x14x512 s1 0.095 -> 0.121. At 32 channels or fewer the
-        // per-pixel loop has too few independent chains to hide the FMA latency (112x112x32: 2x swept). Layers not
-        // swept now run pixel pairs (Pixels), which also beat the sweep at a 512-byte step with stride 1 (V1's
-        // 56x56x128 s1: 1.15-1.19x; V2's 14x14x384 1.17-1.18x) and on rows of at most 14 output pixels, too short to
-        // pay for loading a channel vector's nine weights per row (V2's 14x14x576 1.12-1.30x, V1 0.25-128's 8x8
-        // layers 1.06-1.11x; but its 16x16 layers 0.53-0.72x: they sweep). Whole models within noise. (Measured on
-        // x64 only; the ARM paths follow the same rule unmeasured.)
-        long stepBytes = (long)g.InC * g.StrideW * sizeof(float);
-        _sweep = DwWindow.IsUndilated3x3(g) && g.InC >= TOps.Count && g.OutW > 14 && stepBytes % 1024 != 0
-            && !(g.StrideW == 1 && stepBytes % 512 == 0);
-        if (_sweep)
+        // How rows go, measured on x64 (AVX2) in V1 1.0-224, V2 1.0-224 and V1 0.25-128 fp32, one process, in turn:
+        // - pairs of output pixels across all channels, four vectors at a time (SweepRowPairs: each weight load
+        //   serves two pixels, each input line is read once per output row), for 4 vectors of channels or more:
+        //   against the former choice (a vector at a time across the row, or lone pixels) 112x112x32 1.22-1.29x,
+        //   112x112x64 s2 1.18-1.21x, 56x56x128 s1 1.16-1.34x, 56x56x128 s2 1.15-1.24x, 28x28x256 1.06-1.12x,
+        //   V2 112x112x96 s2 1.09-1.21x, 28x28x192 1.12-1.28x; whole models 1.01-1.03x;
+        // - but stride-1 rows of at most 14 pixels over 256 channels or more go through Pixels in pairs: the sweep's
+        //   lone edge pixels cost more there than its row walk saves (14x14x512 0.94-1.01x swept, 7x7x1024
+        //   0.86-0.87x, V2 7x7x960 0.92-0.94x);
+        // - fewer than 4 vectors of channels sweep one vector at a time across rows of more than 14 pixels, four
+        //   pixels as four chains (SweepRow; pairs have too few chains to hide the FMA latency: V1 0.25-128's
+        //   64x64x8 0.44x, 64x64x16 s2 0.80x as pairs), shorter rows go through Pixels.
+        // (The ARM paths follow the same rule unmeasured.)
+        int n = TOps.Count;
+        _sweep = !DwWindow.IsUndilated3x3(g) || g.InC < n ? RowSweep.None
+            : g.InC < 4 * n ? (g.OutW > 14 ? RowSweep.VectorAtATime : RowSweep.None)
+            : g.StrideW == 1 && g.OutW <= 14 && g.InC >= 256 ? RowSweep.None
+            : RowSweep.Pairs;
+        if (_sweep != RowSweep.None)
         {
             (_x0, _x1) = DwWindow.InteriorColumns(g);
             _prefetchRows = (long)g.InH * g.InW * g.InC * sizeof(float) >= 1 << 20;
@@ -165,7 +171,8 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         fixed (float* outp = output)
         {
             byte* zeros = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
-            int x0 = _sweep ? _x0 : g.OutW, x1 = _sweep ? _x1 : g.OutW;
+            bool sweep = _sweep != RowSweep.None;
+            int x0 = sweep ? _x0 : g.OutW, x1 = sweep ? _x1 : g.OutW;
             for (int row = firstRow; row < firstRow + rowCount; row++)
             {
                 int b = row / g.OutH, oy = row - b * g.OutH;
@@ -173,13 +180,17 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
                 {
                     if (ox == x0)
                     {
-                        if (x0 < x1) SweepRow(inp, outp + (long)row * g.OutW * g.OutC, b, oy);
+                        if (x0 < x1)
+                        {
+                            if (_sweep == RowSweep.Pairs) SweepRowPairs(inp, outp + (long)row * g.OutW * g.OutC, b, oy);
+                            else SweepRow(inp, outp + (long)row * g.OutW * g.OutC, b, oy);
+                        }
                         ox = x1;
                         if (ox == g.OutW) break;
                     }
                     float* o = outp + ((long)row * g.OutW + ox) * g.OutC;
                     DwWindow.Fill(g, (byte*)inp, sizeof(float), zeros, b, oy, ox, taps);
-                    if (_sweep || ox + 1 == g.OutW)
+                    if (sweep || ox + 1 == g.OutW)
                     {
                         Pixels<Rows1>((float**)taps, (float**)taps, o);
                         continue;
@@ -252,6 +263,104 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
             for (int cc = c; cc < channels; cc++) output[(long)(ox - x0) * channels + cc] = ScalarChannel(taps, cc);
         }
     }
+
+    /// <summary>
+    /// Output columns [_x0, _x1) of one row of a 3x3 undilated window, two neighbouring pixels at a time across all
+    /// channels (four vectors at a time, then the 1-3 left, then single channels), so each weight load serves both
+    /// pixels and each input line is read once per output row. An odd last pixel computes alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SweepRowPairs(float* input, float* output, int b, int oy)
+    {
+        var g = Geometry;
+        int channels = g.OutC, n = TOps.Count, stride = g.StrideW, x0 = _x0, x1 = _x1;
+        float* zeroRow = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeroRow));
+        DwWindow.SweepRows(g, input, zeroRow, b, oy, x0, out float* r0, out float* r1, out float* r2);
+        output += (long)x0 * channels;
+        nint step = (nint)stride * channels;
+        byte* next = null;
+        long nextBytes = _prefetchRows ? DwWindow.NextRowsOnly(g, (byte*)input, sizeof(float), b, oy, out next) : 0;
+        byte* nextEnd = next + nextBytes;
+        int groups = RowPrefetch.GroupsPerStep(nextBytes, (x1 - x0 + 1) / 2);
+        float** taps = stackalloc float*[18];
+        int vectorEnd = channels / n * n;
+        for (int ox = x0; ox < x1; ox += 2)
+        {
+            RowPrefetch.Step(ref next, nextEnd, groups);
+            // The second pixel of a pair; a last lone pixel computes its own window twice (reads stay inside the rows).
+            nint second = ox + 1 < x1 ? step : 0;
+            nint offset = (ox - x0) * step;
+            float* p0 = r0 + offset, p1 = r1 + offset, p2 = r2 + offset, o = output + (ox - x0) * (nint)channels;
+            int c = 0;
+            for (; c + 4 * n <= channels; c += 4 * n) PairVectors<Rows4>(p0 + c, p1 + c, p2 + c, channels, second, o + c, c);
+            switch ((vectorEnd - c) / n)
+            {
+                case 1: PairVectors<Rows1>(p0 + c, p1 + c, p2 + c, channels, second, o + c, c); break;
+                case 2: PairVectors<Rows2>(p0 + c, p1 + c, p2 + c, channels, second, o + c, c); break;
+                case 3: PairVectors<Rows3>(p0 + c, p1 + c, p2 + c, channels, second, o + c, c); break;
+            }
+            if (vectorEnd == channels) continue;
+            for (int pixel = 0; pixel < (second == 0 ? 1 : 2); pixel++)
+            {
+                nint at = pixel * step;
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    taps[kx] = p0 + at + kx * channels;
+                    taps[3 + kx] = p1 + at + kx * channels;
+                    taps[6 + kx] = p2 + at + kx * channels;
+                }
+                for (int cc = vectorEnd; cc < channels; cc++) o[pixel * channels + cc] = ScalarChannel(taps, cc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// TVectors (1 to 4) channel vectors from channel <paramref name="c"/> of two neighbouring output pixels (the
+    /// second's window <paramref name="second"/> floats on; 0: a lone pixel, stored once): each weight vector loaded
+    /// once per tap for both, the taps summed in the reference's order, bias added last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PairVectors<TVectors>(float* p0, float* p1, float* p2, nint channels, nint second, float* o, int c)
+        where TVectors : struct, IRowCount
+    {
+        int count = TVectors.Count, n = TOps.Count, padded = _padded;
+        float* bias = _packed.Pointer;
+        float* w = bias + padded + c;
+        TV a0 = TOps.Broadcast(0f), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+        for (int ky = 0; ky < 3; ky++)
+        {
+            float* x = ky == 0 ? p0 : ky == 1 ? p1 : p2;
+            for (int kx = 0; kx < 3; kx++, x += channels, w += padded)
+            {
+                float* y = x + second;
+                TV w0 = TOps.Load(w);
+                a0 = TOps.MultiplyAdd(a0, TOps.Load(x), w0);
+                e0 = TOps.MultiplyAdd(e0, TOps.Load(y), w0);
+                if (count > 1) { TV w1 = TOps.Load(w + n); a1 = TOps.MultiplyAdd(a1, TOps.Load(x + n), w1); e1 = TOps.MultiplyAdd(e1, TOps.Load(y + n), w1); }
+                if (count > 2) { TV w2 = TOps.Load(w + 2 * n); a2 = TOps.MultiplyAdd(a2, TOps.Load(x + 2 * n), w2); e2 = TOps.MultiplyAdd(e2, TOps.Load(y + 2 * n), w2); }
+                if (count > 3) { TV w3 = TOps.Load(w + 3 * n); a3 = TOps.MultiplyAdd(a3, TOps.Load(x + 3 * n), w3); e3 = TOps.MultiplyAdd(e3, TOps.Load(y + 3 * n), w3); }
+            }
+        }
+        TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
+        float* bc = bias + c;
+        StoreVectors<TVectors>(o, bc, a0, a1, a2, a3, one, min, max);
+        if (second != 0) StoreVectors<TVectors>(o + channels, bc, e0, e1, e2, e3, one, min, max);
+    }
+
+    /// <summary>Bias (added last, as the reference does), clamp and store of TVectors channel vectors of one pixel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreVectors<TVectors>(float* o, float* bias, TV a0, TV a1, TV a2, TV a3, TV one, TV min, TV max)
+        where TVectors : struct, IRowCount
+    {
+        int count = TVectors.Count, n = TOps.Count;
+        TOps.Store(o, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias), a0, one), min, max));
+        if (count > 1) TOps.Store(o + n, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + n), a1, one), min, max));
+        if (count > 2) TOps.Store(o + 2 * n, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + 2 * n), a2, one), min, max));
+        if (count > 3) TOps.Store(o + 3 * n, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + 3 * n), a3, one), min, max));
+    }
+
+    /// <summary>How a 3x3 undilated layer's rows go: not swept (every pixel through Pixels), or swept.</summary>
+    private enum RowSweep { None, VectorAtATime, Pairs }
 
     /// <summary>One pixel's 3x3 window sum for one channel vector: rows at p0, p1, p2, columns <paramref name="channels"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
