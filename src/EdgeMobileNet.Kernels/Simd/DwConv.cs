@@ -415,16 +415,8 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
                 b2 = TOps.MultiplyAdd(b2, TOps.Load(y + 2 * n), w2);
                 b3 = TOps.MultiplyAdd(b3, TOps.Load(y + 3 * n), w3);
             }
-            TV bias0 = TOps.Load(bias + c), bias1 = TOps.Load(bias + c + n), bias2 = TOps.Load(bias + c + 2 * n), bias3 = TOps.Load(bias + c + 3 * n);
-            TOps.Store(output + c, TOps.Clamp(TOps.MultiplyAdd(bias0, a0, one), min, max));
-            TOps.Store(output + c + n, TOps.Clamp(TOps.MultiplyAdd(bias1, a1, one), min, max));
-            TOps.Store(output + c + 2 * n, TOps.Clamp(TOps.MultiplyAdd(bias2, a2, one), min, max));
-            TOps.Store(output + c + 3 * n, TOps.Clamp(TOps.MultiplyAdd(bias3, a3, one), min, max));
-            if (!pair) continue;
-            TOps.Store(second + c, TOps.Clamp(TOps.MultiplyAdd(bias0, b0, one), min, max));
-            TOps.Store(second + c + n, TOps.Clamp(TOps.MultiplyAdd(bias1, b1, one), min, max));
-            TOps.Store(second + c + 2 * n, TOps.Clamp(TOps.MultiplyAdd(bias2, b2, one), min, max));
-            TOps.Store(second + c + 3 * n, TOps.Clamp(TOps.MultiplyAdd(bias3, b3, one), min, max));
+            StoreVectors<Rows4>(output + c, bias + c, a0, a1, a2, a3, one, min, max);
+            if (pair) StoreVectors<Rows4>(second + c, bias + c, b0, b1, b2, b3, one, min, max);
         }
         for (; c + n <= channels; c += n)
         {
