@@ -60,7 +60,7 @@ public static class OrtComparison
     }
 
     /// <summary>A file path, or a generated zoo model named arch-alpha-resolution-dtype (e.g. v1-0.25-128-int8).</summary>
-    private static ModelDefinition Load(string name)
+    internal static ModelDefinition Load(string name)
     {
         if (File.Exists(name)) return EmnReader.Read(File.ReadAllBytes(name), name);
         string[] parts = name.Split('-');
