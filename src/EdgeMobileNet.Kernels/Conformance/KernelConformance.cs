@@ -66,6 +66,7 @@ public static class KernelConformance
         ("f32-averagepool2d", F32AveragePool),
         ("qs8-averagepool2d", Qs8AveragePool),
         ("f32-global-averagepool", F32GlobalAveragePool),
+        ("qs8-global-averagepool", Qs8GlobalAveragePool),
     ];
 
     private static ConvGeometry Geometry(ConformanceGenerator gen, int kernel, bool depthwise, Shape shape) => shape switch
@@ -203,7 +204,8 @@ public static class KernelConformance
             double scale() => 0.005 + gen.Random.NextDouble() * 0.5;
             int outputZeroPoint = gen.ZeroPoint();
             var (min, max) = FixedPoint.ActivationRange((ActivationKind)gen.Random.Next(3), 0.05f, outputZeroPoint);
-            var p = Qs8AddParams.FromScales(scale(), gen.ZeroPoint(), scale(), gen.ZeroPoint(), scale(), outputZeroPoint, min, max);
+            var p = i % 4 == 3 ? RawAddParams(gen, outputZeroPoint, min, max)
+                : Qs8AddParams.FromScales(scale(), gen.ZeroPoint(), scale(), gen.ZeroPoint(), scale(), outputZeroPoint, min, max);
             var a = gen.Int8(n);
             var b = gen.Int8(n);
             var expected = new sbyte[n];
@@ -214,6 +216,19 @@ public static class KernelConformance
             CompareExact(expected, actual, $"qs8-add n {n} {p}", failures);
         }
         return failures;
+    }
+
+    /// <summary>
+    /// ADD parameters no scale gives but a model file may hold: any left shift, multipliers near 2^31 (now and then
+    /// int.MinValue, whose doubling high multiply saturates), input and output shifts from -31 to 30.
+    /// </summary>
+    private static Qs8AddParams RawAddParams(ConformanceGenerator gen, int outputZeroPoint, int min, int max)
+    {
+        var r = gen.Random;
+        int Multiplier() => r.Next(8) == 0 ? int.MinValue : int.MaxValue - r.Next(1 << 24);
+        int Shift() => r.Next(FixedPoint.MinShift, FixedPoint.MaxShift + 1);
+        return new Qs8AddParams(r.Next(0, 31), gen.ZeroPoint(), Multiplier(), Shift(), gen.ZeroPoint(), Multiplier(), Shift(),
+            outputZeroPoint, Multiplier(), Shift(), min, max);
     }
 
     /// <summary>
@@ -259,6 +274,34 @@ public static class KernelConformance
             Array.Fill(actual, float.NaN);
             candidate.F32GlobalAveragePool(batch, h, w, c, input, actual);
             CompareF32Bits(expected, actual, $"f32-global-averagepool {batch}x{h}x{w}x{c}", failures);
+        }
+        return failures;
+    }
+
+    /// <summary>
+    /// The int8 global mean over planes up to 9x9 and 1-600 channels (several pooling blocks), with the input's own
+    /// quantization (the rounded-average path) a third of the time, else a rescale to another scale and zero point.
+    /// </summary>
+    public static List<string> Qs8GlobalAveragePool(KernelSet candidate, int seed, int cases)
+    {
+        var gen = new ConformanceGenerator(seed);
+        var failures = new List<string>();
+        for (int i = 0; i < cases && failures.Count < 5; i++)
+        {
+            int batch = gen.Random.Next(1, 3), h = gen.Random.Next(1, 10), w = gen.Random.Next(1, 10);
+            int c = gen.Random.Next(2) == 0 ? gen.Channels() : gen.Random.Next(1, 600);
+            int inputZeroPoint = gen.ZeroPoint();
+            double inputScale = 0.01 + gen.Random.NextDouble();
+            var p = i % 3 == 0
+                ? Qs8MeanParams.FromScales(batch, h, w, c, inputScale, inputZeroPoint, inputScale, inputZeroPoint)
+                : Qs8MeanParams.FromScales(batch, h, w, c, inputScale, inputZeroPoint, 0.005 + gen.Random.NextDouble() * 0.1, gen.ZeroPoint());
+            var input = gen.Int8(batch * h * w * c);
+            var expected = new sbyte[batch * c];
+            Qs8Reference.GlobalAveragePool(p, input, expected);
+            var actual = new sbyte[expected.Length];
+            Array.Fill(actual, (sbyte)0x55);
+            candidate.Qs8GlobalAveragePool(p, input, actual);
+            CompareExact(expected, actual, $"qs8-global-averagepool {batch}x{h}x{w}x{c} {p}", failures);
         }
         return failures;
     }

@@ -187,16 +187,8 @@ public static class Qs8Reference
     /// </summary>
     public static void GlobalAveragePool(in Qs8MeanParams p, ReadOnlySpan<sbyte> input, Span<sbyte> output)
     {
-        if (p.Batch < 0 || p.Height <= 0 || p.Width <= 0 || p.Channels < 0)
-            throw new ArgumentException($"bad mean shape [{p.Batch}, {p.Height}, {p.Width}, {p.Channels}]", nameof(p));
-        long planeLength = (long)p.Height * p.Width;
-        if (planeLength * 256 > int.MaxValue) // |q - zp| <= 255 must not overflow the int32 sum
-            throw new ArgumentException($"plane {p.Height}x{p.Width} too large for an int32 sum", nameof(p));
-        ReferenceChecks.Int8Range(p.OutputMin, p.OutputMax, nameof(p));
-        ReferenceChecks.Length(input.Length, (long)p.Batch * planeLength * p.Channels, nameof(input));
-        ReferenceChecks.Length(output.Length, (long)p.Batch * p.Channels, nameof(output));
-
-        int count = (int)planeLength;
+        CheckGlobalAveragePool(p, input.Length, output.Length);
+        int count = p.Height * p.Width;
         for (int b = 0; b < p.Batch; b++)
         for (int c = 0; c < p.Channels; c++)
         {
@@ -210,11 +202,33 @@ public static class Qs8Reference
                 centeredSum += q - p.InputZeroPoint;
             }
 
-            int result = p.SameQuantization
-                ? RoundedAverage(rawSum, count)
-                : FixedPoint.MultiplyByQuantizedMultiplier(centeredSum, p.Multiplier, p.Shift) + p.OutputZeroPoint;
-            output[b * p.Channels + c] = (sbyte)Math.Clamp(result, p.OutputMin, p.OutputMax);
+            output[b * p.Channels + c] = GlobalAverage(p, rawSum, centeredSum, count);
         }
+    }
+
+    /// <summary>The shape, clamp and length checks of <see cref="GlobalAveragePool"/>, shared with its SIMD version.</summary>
+    public static void CheckGlobalAveragePool(in Qs8MeanParams p, int inputLength, int outputLength)
+    {
+        if (p.Batch < 0 || p.Height <= 0 || p.Width <= 0 || p.Channels < 0)
+            throw new ArgumentException($"bad mean shape [{p.Batch}, {p.Height}, {p.Width}, {p.Channels}]", nameof(p));
+        long planeLength = (long)p.Height * p.Width;
+        if (planeLength * 256 > int.MaxValue) // |q - zp| <= 255 must not overflow the int32 sum
+            throw new ArgumentException($"plane {p.Height}x{p.Width} too large for an int32 sum", nameof(p));
+        ReferenceChecks.Int8Range(p.OutputMin, p.OutputMax, nameof(p));
+        ReferenceChecks.Length(inputLength, (long)p.Batch * planeLength * p.Channels, "input");
+        ReferenceChecks.Length(outputLength, (long)p.Batch * p.Channels, "output");
+    }
+
+    /// <summary>
+    /// One channel's mean from its sum of q (<paramref name="rawSum"/>) and of q - input zero point
+    /// (<paramref name="centeredSum"/>) over <paramref name="count"/> values, clamped.
+    /// </summary>
+    public static sbyte GlobalAverage(in Qs8MeanParams p, int rawSum, int centeredSum, int count)
+    {
+        int result = p.SameQuantization
+            ? RoundedAverage(rawSum, count)
+            : FixedPoint.MultiplyByQuantizedMultiplier(centeredSum, p.Multiplier, p.Shift) + p.OutputZeroPoint;
+        return (sbyte)Math.Clamp(result, p.OutputMin, p.OutputMax);
     }
 
     /// <summary>

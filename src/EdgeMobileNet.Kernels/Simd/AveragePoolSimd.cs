@@ -46,6 +46,21 @@ public static unsafe class AveragePoolSimd
             Pool<sbyte, int, Qs8Step>(g, inp, outp, new Qs8Step(outputMin, outputMax));
     }
 
+    /// <summary>
+    /// The int8 global mean as one pooling window over the whole plane, channels as the vector dimension: the
+    /// reference walks each channel down the plane with the channel stride (V2 1.0-224's 7x7x1280 took 0.12-0.17 ms
+    /// against fp32's 0.02). The same exact int32 sums and <see cref="Qs8Reference.GlobalAverage"/>.
+    /// </summary>
+    public static void Qs8Global(in Qs8MeanParams p, ReadOnlySpan<sbyte> input, Span<sbyte> output)
+    {
+        Qs8Reference.CheckGlobalAveragePool(p, input.Length, output.Length);
+        if (p.Batch == 0 || p.Channels == 0) return;
+        var g = new ConvGeometry(p.Batch, p.Height, p.Width, p.Channels, 1, 1, p.Channels, p.Height, p.Width, 1, 1, 1, 1, 0, 0, 1);
+        fixed (sbyte* inp = input)
+        fixed (sbyte* outp = output)
+            Pool<sbyte, int, Qs8MeanStep>(g, inp, outp, new Qs8MeanStep(p));
+    }
+
     /// <summary>The one pooling loop: per output pixel and block of channels, sum the valid taps' runs, then finish.</summary>
     private static void Pool<T, TSum, TStep>(in ConvGeometry g, T* input, T* output, TStep step)
         where T : unmanaged where TSum : unmanaged where TStep : struct, IPoolStep<T, TSum>
@@ -113,6 +128,19 @@ public static unsafe class AveragePoolSimd
         {
             for (int c = 0; c < n; c++)
                 output[c] = (sbyte)Math.Clamp(Qs8Reference.RoundedAverage(sums[c], count), outputMin, outputMax);
+        }
+    }
+
+    private readonly struct Qs8MeanStep(Qs8MeanParams p) : IPoolStep<sbyte, int>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Add(sbyte* x, int* sums, int n) => Qs8Step.Add(x, sums, n);
+
+        public void Finish(int* sums, int n, int count, sbyte* output)
+        {
+            // Sum of q - zp is the sum of q less zp per value: exact, as |sum| <= 255 x count fits int32 (checked).
+            for (int c = 0; c < n; c++)
+                output[c] = Qs8Reference.GlobalAverage(p, sums[c], sums[c] - p.InputZeroPoint * count, count);
         }
     }
 

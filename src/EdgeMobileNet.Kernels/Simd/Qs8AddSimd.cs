@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeMobileNet.Kernels.Quantization;
 using EdgeMobileNet.Kernels.Reference;
 
@@ -47,9 +48,7 @@ public static class Qs8AddSimd
 {
     public static void Add(in Qs8AddParams p, ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b, Span<sbyte> output)
     {
-        if (b.Length != a.Length || output.Length != a.Length)
-            throw new ArgumentException($"inputs and output have {a.Length}, {b.Length} and {output.Length} elements");
-        if ((uint)p.LeftShift > 30) throw new ArgumentException($"left shift {p.LeftShift} is not in [0, 30]", nameof(p));
+        Check(p, a, b, output);
         var scaleA = new Qs8TensorMultiplier(p.InputAMultiplier, p.InputAShift);
         var scaleB = new Qs8TensorMultiplier(p.InputBMultiplier, p.InputBShift);
         var scaleOut = new Qs8TensorMultiplier(p.OutputMultiplier, p.OutputShift);
@@ -72,6 +71,55 @@ public static class Qs8AddSimd
             Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref ro, i)), bytes.AsInt64().ToScalar());
         }
         if (i < n) Qs8Reference.Add(p, a[i..], b[i..], output[i..]);
+    }
+
+    /// <summary>
+    /// <see cref="Add"/> with AVX2, eight elements per step in 256-bit int32 lanes: below AVX2, x64 has no 32-bit
+    /// multiply-high, and the Vector128 step spent about 17 operations per element on its three rescales (V2 1.0-224
+    /// int8's ten adds took 0.66 ms at 1 thread against fp32's 0.06). The rounding is <see cref="Qs8Requantize8"/>'s,
+    /// exact for any shift; a multiplier of int.MinValue (never produced by QuantizeMultiplier, but a model file
+    /// could hold one) needs the saturating case and goes through <see cref="Add"/>.
+    /// </summary>
+    public static unsafe void AddAvx2(in Qs8AddParams p, ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b, Span<sbyte> output)
+    {
+        if (!Avx2.IsSupported || p.InputAMultiplier == int.MinValue || p.InputBMultiplier == int.MinValue
+            || p.OutputMultiplier == int.MinValue)
+        {
+            Add(p, a, b, output);
+            return;
+        }
+        Check(p, a, b, output);
+        var scaleA = new Qs8Requantize8(p.InputAMultiplier, p.InputAShift);
+        var scaleB = new Qs8Requantize8(p.InputBMultiplier, p.InputBShift);
+        var scaleOut = new Qs8Requantize8(p.OutputMultiplier, p.OutputShift);
+        var zpA = Vector256.Create(p.InputAZeroPoint);
+        var zpB = Vector256.Create(p.InputBZeroPoint);
+        var zpOut = Vector256.Create(p.OutputZeroPoint);
+        var min = Vector256.Create(p.OutputMin);
+        var max = Vector256.Create(p.OutputMax);
+        var left = Vector256.Create((uint)p.LeftShift);
+        int n = a.Length, i = 0;
+        fixed (sbyte* pa = a)
+        fixed (sbyte* pb = b)
+        fixed (sbyte* po = output)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var xa = Avx2.ShiftLeftLogicalVariable(Avx2.Subtract(Avx2.ConvertToVector256Int32(pa + i), zpA), left);
+                var xb = Avx2.ShiftLeftLogicalVariable(Avx2.Subtract(Avx2.ConvertToVector256Int32(pb + i), zpB), left);
+                var r = scaleOut.Apply(Avx2.Add(scaleA.Round(xa), scaleB.Round(xb)), zpOut, min, max);
+                var words = Sse2.PackSignedSaturate(r.GetLower(), r.GetUpper()); // values are inside int8 already
+                Unsafe.WriteUnaligned(po + i, Sse2.PackSignedSaturate(words, words).AsInt64().ToScalar());
+            }
+        }
+        if (i < n) Qs8Reference.Add(p, a[i..], b[i..], output[i..]);
+    }
+
+    private static void Check(in Qs8AddParams p, ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b, Span<sbyte> output)
+    {
+        if (b.Length != a.Length || output.Length != a.Length)
+            throw new ArgumentException($"inputs and output have {a.Length}, {b.Length} and {output.Length} elements");
+        if ((uint)p.LeftShift > 30) throw new ArgumentException($"left shift {p.LeftShift} is not in [0, 30]", nameof(p));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

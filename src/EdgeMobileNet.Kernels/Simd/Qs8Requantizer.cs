@@ -214,6 +214,21 @@ internal readonly unsafe struct Qs8Requantize8 : IQs8Rounding8<Qs8Requantize8>
         _leftShift = Avx.LoadVector256(p.LeftShift + c);
     }
 
+    /// <summary>One multiplier and shift for all eight lanes: a per-tensor rescale (int8 ADD's).</summary>
+    public Qs8Requantize8(int multiplier, int shift)
+    {
+        if (shift < FixedPoint.MinShift || shift > FixedPoint.MaxShift)
+            throw new ArgumentOutOfRangeException(nameof(shift), shift, "shift must be in [-31, 30]");
+        int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+        int mask = (int)((1L << right) - 1);
+        _multiplier = Vector256.Create(multiplier);
+        _multiplierOdd = Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32();
+        _rightShift = Vector256.Create(right);
+        _mask = Vector256.Create(mask);
+        _halfMask = Vector256.Create(mask >> 1);
+        _leftShift = Vector256.Create(left);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Qs8Requantize8 Load(Qs8ChannelParams p, int c) => new(p, c);
 

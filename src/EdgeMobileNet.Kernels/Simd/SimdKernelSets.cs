@@ -9,9 +9,8 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// <summary>
 /// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
-/// zero point) fall back to <see cref="ReferencePrepared"/>. Add (<see cref="F32AddSimd"/>, <see cref="Qs8AddSimd"/>),
-/// average pooling and the fp32 global mean (<see cref="AveragePoolSimd"/>) are vectorized; the int8 global mean stays
-/// reference. The x64 sets share the AVX2 int8 GEMMs and depthwise kernel (<c>avx2Int8</c>), whose layouts are
+/// zero point) fall back to <see cref="ReferencePrepared"/>. Add (<see cref="F32AddSimd"/>, <see cref="Qs8AddSimd"/>; AVX2 on x64),
+/// average pooling and the global means (<see cref="AveragePoolSimd"/>) are vectorized. The x64 sets share the AVX2 int8 GEMMs and depthwise kernel (<c>avx2Int8</c>), whose layouts are
 /// AVX2-specific; their generic depthwise parameter is then unused.
 /// </summary>
 public static class SimdKernelSets
@@ -43,7 +42,6 @@ public static class SimdKernelSets
         where TQ : struct, IQs8Dot<TQ, TQV> where TQV : struct
         where TD : struct, IQs8DwOps<TDV, TDP> where TDV : struct where TDP : struct
     {
-        var reference = KernelSet.Reference;
         return new KernelSet(name, description,
             (in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float min, float max) =>
                 new F32Igemm<TF, TFV>(g, filter, bias, min, max),
@@ -68,6 +66,6 @@ public static class SimdKernelSets
                 : avx2Int8 && Qs8GemmC2Avx2.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth))
                     ? new Qs8GemmC2Avx2(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
                     : new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias),
-            Qs8AddSimd.Add, AveragePoolSimd.Qs8, reference.Qs8GlobalAveragePool);
+            avx2Int8 ? Qs8AddSimd.AddAvx2 : Qs8AddSimd.Add, AveragePoolSimd.Qs8, AveragePoolSimd.Qs8Global);
     }
 }
