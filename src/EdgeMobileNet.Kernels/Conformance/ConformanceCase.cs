@@ -52,6 +52,10 @@ public sealed class ConformanceGenerator(int seed)
             1, 1, padTop, padLeft, 1);
     }
 
+    /// <summary>A global mean's input: 1-2 images of 1..9 x 1..9, odd channel counts or 1-600 (several pooling blocks).</summary>
+    public (int Batch, int Height, int Width, int Channels) GlobalPoolShape() =>
+        (_random.Next(1, 3), _random.Next(1, 10), _random.Next(1, 10), _random.Next(2) == 0 ? Channels() : _random.Next(1, 600));
+
     /// <summary>
     /// <see cref="Same"/> with rows of 15 to 40 output pixels and 1 to 4 rows: wide enough for the fp32 depthwise
     /// kernels' row sweep, which rows of at most 14 pixels do not take.
