@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using EdgeMobileNet.Graph.Runtime;
 
@@ -40,25 +39,14 @@ public static class Int8Speedup
                 var tb = new double[iterations];
                 for (int i = 0; i < iterations; i++)
                 {
-                    ta[i] = WarmTurn(a);
-                    tb[i] = WarmTurn(b);
+                    ta[i] = OrtComparison.Turn(a.Run, pause: false);
+                    tb[i] = OrtComparison.Turn(b.Run, pause: false);
                 }
-                Array.Sort(ta);
-                Array.Sort(tb);
-                double fa = ta[iterations / 2], fb = tb[iterations / 2];
+                double fa = OrtComparison.Median(ta), fb = OrtComparison.Median(tb);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-12} {t,7} {a.Kernels.Name,-10} {fa,9:F2} {fb,9:F2} {fa / fb,10:F2}"));
             }
         }
         return 0;
-    }
-
-    /// <summary>One untimed run (the other session's turn left the caches cold), then one timed.</summary>
-    private static double WarmTurn(InferenceSession session)
-    {
-        session.Run();
-        long start = Stopwatch.GetTimestamp();
-        session.Run();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 }

@@ -234,7 +234,8 @@ public static class OrtComparison
 
     private const int PauseMs = 100;
 
-    private static double Turn(Action run, bool pause)
+    /// <summary>One engine's turn: (after a pause, for a pool's first run after idling) a warm-up run, then a timed one.</summary>
+    internal static double Turn(Action run, bool pause)
     {
         if (pause) Thread.Sleep(PauseMs);
         run();
@@ -248,7 +249,7 @@ public static class OrtComparison
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = (double[])values.Clone();
         Array.Sort(sorted);

@@ -219,10 +219,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         output += (long)x0 * channels;
         TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
         nint step = (nint)stride * channels;
-        byte* next = null;
-        long nextBytes = _prefetchRows ? DwWindow.NextRowsOnly(g, (byte*)input, sizeof(float), b, oy, out next) : 0;
-        byte* nextEnd = next + nextBytes;
-        int groups = RowPrefetch.GroupsPerStep(nextBytes, channels / n * ((x1 - x0) / 4));
+        int groups = PrefetchNextRows(input, b, oy, channels / n * ((x1 - x0) / 4), out byte* next, out byte* nextEnd);
         int c = 0;
         for (; c + n <= channels; c += n)
         {
@@ -265,6 +262,19 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     }
 
     /// <summary>
+    /// The byte range of the input rows output row (b, oy + 1) adds, to prefetch over a sweep of
+    /// <paramref name="steps"/> steps (<see cref="RowPrefetch"/>; empty unless the input is large): returns the
+    /// groups of lines per step.
+    /// </summary>
+    private int PrefetchNextRows(float* input, int b, int oy, int steps, out byte* next, out byte* end)
+    {
+        next = null;
+        long bytes = _prefetchRows ? DwWindow.NextRowsOnly(Geometry, (byte*)input, sizeof(float), b, oy, out next) : 0;
+        end = next + bytes;
+        return RowPrefetch.GroupsPerStep(bytes, steps);
+    }
+
+    /// <summary>
     /// Output columns [_x0, _x1) of one row of a 3x3 undilated window, two neighbouring pixels at a time across all
     /// channels (four vectors at a time, then the 1-3 left, then single channels), so each weight load serves both
     /// pixels and each input line is read once per output row. An odd last pixel computes alone.
@@ -278,10 +288,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         DwWindow.SweepRows(g, input, zeroRow, b, oy, x0, out float* r0, out float* r1, out float* r2);
         output += (long)x0 * channels;
         nint step = (nint)stride * channels;
-        byte* next = null;
-        long nextBytes = _prefetchRows ? DwWindow.NextRowsOnly(g, (byte*)input, sizeof(float), b, oy, out next) : 0;
-        byte* nextEnd = next + nextBytes;
-        int groups = RowPrefetch.GroupsPerStep(nextBytes, (x1 - x0 + 1) / 2);
+        int groups = PrefetchNextRows(input, b, oy, (x1 - x0 + 1) / 2, out byte* next, out byte* nextEnd);
         float** taps = stackalloc float*[18];
         int vectorEnd = channels / n * n;
         for (int ox = x0; ox < x1; ox += 2)
@@ -323,7 +330,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
     private void PairVectors<TVectors>(float* p0, float* p1, float* p2, nint channels, nint second, float* o, int c)
         where TVectors : struct, IRowCount
     {
-        int count = TVectors.Count, n = TOps.Count, padded = _padded;
+        int padded = _padded;
         float* bias = _packed.Pointer;
         float* w = bias + padded + c;
         TV a0 = TOps.Broadcast(0f), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
@@ -331,15 +338,7 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
         {
             float* x = ky == 0 ? p0 : ky == 1 ? p1 : p2;
             for (int kx = 0; kx < 3; kx++, x += channels, w += padded)
-            {
-                float* y = x + second;
-                TV w0 = TOps.Load(w);
-                a0 = TOps.MultiplyAdd(a0, TOps.Load(x), w0);
-                e0 = TOps.MultiplyAdd(e0, TOps.Load(y), w0);
-                if (count > 1) { TV w1 = TOps.Load(w + n); a1 = TOps.MultiplyAdd(a1, TOps.Load(x + n), w1); e1 = TOps.MultiplyAdd(e1, TOps.Load(y + n), w1); }
-                if (count > 2) { TV w2 = TOps.Load(w + 2 * n); a2 = TOps.MultiplyAdd(a2, TOps.Load(x + 2 * n), w2); e2 = TOps.MultiplyAdd(e2, TOps.Load(y + 2 * n), w2); }
-                if (count > 3) { TV w3 = TOps.Load(w + 3 * n); a3 = TOps.MultiplyAdd(a3, TOps.Load(x + 3 * n), w3); e3 = TOps.MultiplyAdd(e3, TOps.Load(y + 3 * n), w3); }
-            }
+                Tap<TVectors, Rows2>(x, x + second, w, ref a0, ref a1, ref a2, ref a3, ref e0, ref e1, ref e2, ref e3);
         }
         TV min = TOps.Broadcast(_min), max = TOps.Broadcast(_max), one = TOps.Broadcast(1f);
         float* bc = bias + c;
@@ -401,41 +400,48 @@ public sealed unsafe class F32DwConv<TOps, TV> : F32ConvolutionKernel
             TV a0 = TOps.Broadcast(0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             float* w = weights + c;
             for (int t = 0; t < tapCount; t++, w += padded)
-            {
-                float* x = taps[t] + c;
-                float* y = secondTaps[t] + c;
-                TV w0 = TOps.Load(w), w1 = TOps.Load(w + n), w2 = TOps.Load(w + 2 * n), w3 = TOps.Load(w + 3 * n);
-                a0 = TOps.MultiplyAdd(a0, TOps.Load(x), w0);
-                a1 = TOps.MultiplyAdd(a1, TOps.Load(x + n), w1);
-                a2 = TOps.MultiplyAdd(a2, TOps.Load(x + 2 * n), w2);
-                a3 = TOps.MultiplyAdd(a3, TOps.Load(x + 3 * n), w3);
-                if (!pair) continue;
-                b0 = TOps.MultiplyAdd(b0, TOps.Load(y), w0);
-                b1 = TOps.MultiplyAdd(b1, TOps.Load(y + n), w1);
-                b2 = TOps.MultiplyAdd(b2, TOps.Load(y + 2 * n), w2);
-                b3 = TOps.MultiplyAdd(b3, TOps.Load(y + 3 * n), w3);
-            }
+                Tap<Rows4, TPixels>(taps[t] + c, secondTaps[t] + c, w, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1, ref b2, ref b3);
             StoreVectors<Rows4>(output + c, bias + c, a0, a1, a2, a3, one, min, max);
             if (pair) StoreVectors<Rows4>(second + c, bias + c, b0, b1, b2, b3, one, min, max);
         }
         for (; c + n <= channels; c += n)
         {
-            TV a = TOps.Broadcast(0f), b = a;
+            TV a = TOps.Broadcast(0f), b = a, unused = a;
             float* w = weights + c;
             for (int t = 0; t < tapCount; t++, w += padded)
-            {
-                TV wv = TOps.Load(w);
-                a = TOps.MultiplyAdd(a, TOps.Load(taps[t] + c), wv);
-                if (pair) b = TOps.MultiplyAdd(b, TOps.Load(secondTaps[t] + c), wv);
-            }
-            TOps.Store(output + c, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c), a, one), min, max));
-            if (pair) TOps.Store(second + c, TOps.Clamp(TOps.MultiplyAdd(TOps.Load(bias + c), b, one), min, max));
+                Tap<Rows1, TPixels>(taps[t] + c, secondTaps[t] + c, w, ref a, ref unused, ref unused, ref unused, ref b, ref unused, ref unused, ref unused);
+            StoreVectors<Rows1>(output + c, bias + c, a, a, a, a, one, min, max);
+            if (pair) StoreVectors<Rows1>(second + c, bias + c, b, b, b, b, one, min, max);
         }
         for (; c < channels; c++)
         {
             output[c] = ScalarChannel(taps, c);
             if (pair) second[c] = ScalarChannel(secondTaps, c);
         }
+    }
+
+    /// <summary>
+    /// One tap of TVectors (1 to 4) channel vectors: the weight vectors at <paramref name="w"/> times the first
+    /// pixel's inputs at <paramref name="x"/> into a0..a3 and, for TPixels = 2, the second pixel's at
+    /// <paramref name="y"/> into e0..e3, each weight load serving both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tap<TVectors, TPixels>(float* x, float* y, float* w, ref TV a0, ref TV a1, ref TV a2, ref TV a3,
+        ref TV e0, ref TV e1, ref TV e2, ref TV e3) where TVectors : struct, IRowCount where TPixels : struct, IRowCount
+    {
+        int count = TVectors.Count, n = TOps.Count;
+        bool pair = TPixels.Count == 2;
+        TV w0 = TOps.Load(w);
+        TV w1 = count > 1 ? TOps.Load(w + n) : w0, w2 = count > 2 ? TOps.Load(w + 2 * n) : w0, w3 = count > 3 ? TOps.Load(w + 3 * n) : w0;
+        a0 = TOps.MultiplyAdd(a0, TOps.Load(x), w0);
+        if (count > 1) a1 = TOps.MultiplyAdd(a1, TOps.Load(x + n), w1);
+        if (count > 2) a2 = TOps.MultiplyAdd(a2, TOps.Load(x + 2 * n), w2);
+        if (count > 3) a3 = TOps.MultiplyAdd(a3, TOps.Load(x + 3 * n), w3);
+        if (!pair) return;
+        e0 = TOps.MultiplyAdd(e0, TOps.Load(y), w0);
+        if (count > 1) e1 = TOps.MultiplyAdd(e1, TOps.Load(y + n), w1);
+        if (count > 2) e2 = TOps.MultiplyAdd(e2, TOps.Load(y + 2 * n), w2);
+        if (count > 3) e3 = TOps.MultiplyAdd(e3, TOps.Load(y + 3 * n), w3);
     }
 
     /// <summary>One channel of one pixel (tap pointers at the pixel's channel 0), for channels after the last whole vector.</summary>
