@@ -12,7 +12,9 @@ public static class KernelRegistry
     /// <summary>Every kernel set, best first, with whether this machine can run it.</summary>
     public static IReadOnlyList<(KernelSet Set, bool Supported)> All { get; } =
     [
+        (Simd.SimdKernelSets.Avx512VnniSet, Simd.SimdKernelSets.Avx512VnniSupported),
         (Simd.SimdKernelSets.Avx512Set, Simd.SimdKernelSets.Avx512Supported),
+        (Simd.SimdKernelSets.AvxVnniSet, Simd.SimdKernelSets.AvxVnniSupported),
         (Simd.SimdKernelSets.Avx2Set, Simd.SimdKernelSets.Avx2Supported),
         (Simd.SimdKernelSets.DpSet, Simd.SimdKernelSets.DpSupported),
         (Simd.SimdKernelSets.AdvSimdSet, Simd.SimdKernelSets.AdvSimdSupported),

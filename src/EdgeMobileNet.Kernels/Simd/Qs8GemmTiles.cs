@@ -11,7 +11,7 @@ internal interface IChunkTiles
 }
 
 /// <summary>
-/// What the AVX2 int8 GEMM kernels (<see cref="Qs8GemmC2Avx2"/>, <see cref="Qs8GemmC4Avx2"/>) share around their
+/// What the AVX2 int8 GEMM kernels (<see cref="Qs8GemmC2Avx2"/>, <see cref="Qs8GemmC4{TStep}"/>) share around their
 /// tiles: the tile and chunk sizes, how a row range is cut into staged chunks, and the output step that requantizes
 /// a tile of int32 sums.
 /// </summary>

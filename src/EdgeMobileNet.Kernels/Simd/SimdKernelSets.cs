@@ -10,8 +10,9 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// Builds the optimized <see cref="KernelSet"/>s from the generic kernels and one fp32 and one int8 ops struct
 /// each. Shapes a fast kernel does not cover (depth multiplier above 1, fully connected with a non-zero filter
 /// zero point) fall back to <see cref="ReferencePrepared"/>. Add (<see cref="F32AddSimd"/>, <see cref="Qs8AddSimd"/>; AVX2 on x64),
-/// average pooling and the global means (<see cref="AveragePoolSimd"/>) are vectorized. The x64 sets share the AVX2 int8 GEMMs and depthwise kernel (<c>avx2Int8</c>), whose layouts are
-/// AVX2-specific; their generic depthwise parameter is then unused.
+/// average pooling and the global means (<see cref="AveragePoolSimd"/>) are vectorized. The x64 sets share the AVX2
+/// int8 GEMMs and depthwise kernel, whose layouts are AVX2-specific (their generic depthwise parameter is then
+/// unused); the sets named for VNNI run the c4 GEMM with VPDPBUSD.
 /// </summary>
 public static class SimdKernelSets
 {
@@ -26,22 +27,45 @@ public static class SimdKernelSets
 
     public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
         "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 pointwise-after-ReLU GEMM 6x16c4 (VPMADDUBSW, pair sums bounded), conv/FC GEMM 6x16c2 over int16 rows or im2col (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
-        avx2Int8: true);
+        X64Gemm<Qs8QuadStepAvx2>);
+
+    public static KernelSet AvxVnniSet { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
+        "avxvnni", "x64 AVX2+FMA + AVX-VNNI: fp32 IGEMM 6x16 (FMA), int8 pointwise/FC GEMM 6x16c4 (VPDPBUSD, any input), conv GEMM 6x16c2 over im2col, depthwise 16c tap pairs (VPMADDWD)",
+        X64Gemm<Qs8QuadStepAvxVnni>);
 
     public static KernelSet Avx512Set { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
         "avx512", "x64 AVX-512F/BW: fp32 IGEMM 6x32 (FMA), int8 pointwise-after-ReLU GEMM 6x16c4, conv/FC GEMM 6x16c2 and depthwise 16c tap pairs (AVX2)",
-        avx2Int8: true);
+        X64Gemm<Qs8QuadStepAvx2>);
+
+    public static KernelSet Avx512VnniSet { get; } = Create<F32Avx512, Vector512<float>, Qs8DotAvx512, Vector512<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
+        "avx512vnni", "x64 AVX-512F/BW + AVX-VNNI: fp32 IGEMM 6x32 (FMA), int8 pointwise/FC GEMM 6x16c4 (VPDPBUSD, any input), conv GEMM 6x16c2 over im2col and depthwise 16c tap pairs (AVX2)",
+        X64Gemm<Qs8QuadStepAvxVnni>);
 
     public static bool Avx2Supported => Avx2.IsSupported && Fma.IsSupported;
+    public static bool AvxVnniSupported => Avx2Supported && AvxVnni.IsSupported;
     public static bool Avx512Supported => Avx512F.IsSupported && Avx512BW.IsSupported;
+    public static bool Avx512VnniSupported => Avx512Supported && AvxVnni.IsSupported;
     public static bool AdvSimdSupported => AdvSimd.Arm64.IsSupported;
     public static bool DpSupported => AdvSimd.Arm64.IsSupported && Dp.IsSupported;
 
-    private static KernelSet Create<TF, TFV, TQ, TQV, TD, TDV, TDP>(string name, string description, bool avx2Int8 = false)
+    /// <summary>An x64 set's int8 GEMM for a convolution or fully connected geometry, or null where none covers it.</summary>
+    private delegate Qs8ConvolutionKernel? X64Int8Gemm(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams p,
+        ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias);
+
+    /// <summary>The c4 GEMM where it pays with this quad step, else the c2 GEMM (input rows or im2col) where it covers.</summary>
+    private static Qs8ConvolutionKernel? X64Gemm<TStep>(in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter,
+        ReadOnlySpan<int> bias) where TStep : struct, IQs8QuadStep =>
+        Qs8GemmC4<TStep>.Pays(g, zp) ? new Qs8GemmC4<TStep>(g, zp, p, filter, bias)
+        : Qs8GemmC2Avx2.Covers(g) ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)
+        : null;
+
+    /// <param name="x64Gemm">The x64 int8 GEMMs, AVX2 depthwise and add; null for the generic int8 kernels.</param>
+    private static KernelSet Create<TF, TFV, TQ, TQV, TD, TDV, TDP>(string name, string description, X64Int8Gemm? x64Gemm = null)
         where TF : struct, IF32Ops<TFV> where TFV : struct
         where TQ : struct, IQs8Dot<TQ, TQV> where TQV : struct
         where TD : struct, IQs8DwOps<TDV, TDP> where TDV : struct where TDP : struct
     {
+        bool x64Int8 = x64Gemm is not null;
         return new KernelSet(name, description,
             (in ConvGeometry g, ReadOnlySpan<float> filter, ReadOnlySpan<float> bias, float min, float max) =>
                 new F32Igemm<TF, TFV>(g, filter, bias, min, max),
@@ -53,19 +77,15 @@ public static class SimdKernelSets
                 new F32Igemm<TF, TFV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter, bias, min, max),
             F32AddSimd.Add, AveragePoolSimd.F32, AveragePoolSimd.F32Global,
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
-                !avx2Int8 ? new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias)
-                : Qs8GemmC4Avx2.Pays(g, zp) ? new Qs8GemmC4Avx2(g, zp, p, filter, bias)
-                : Qs8GemmC2Avx2.Covers(g) ? new Qs8GemmC2Avx2(g, zp, p, filter, bias)
-                : new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias),
+                x64Gemm?.Invoke(g, zp, p, filter, bias) ?? new Qs8Igemm<TQ, TQV>(g, zp, p, filter, bias),
             (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
                 g.DepthMultiplier == 1 && g.InC == g.OutC
-                    ? avx2Int8 ? new Qs8DwConvAvx2(g, zp, p, filter, bias) : new Qs8DwConv<TD, TDV, TDP>(g, zp, p, filter, bias)
+                    ? x64Int8 ? new Qs8DwConvAvx2(g, zp, p, filter, bias) : new Qs8DwConv<TD, TDV, TDP>(g, zp, p, filter, bias)
                     : ReferencePrepared.Qs8DepthwiseConv2D(g, zp, p, filter, bias),
             (batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias) =>
                 filterZp != 0 ? ReferencePrepared.Qs8FullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias)
-                : avx2Int8 && Qs8GemmC2Avx2.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth))
-                    ? new Qs8GemmC2Avx2(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
-                    : new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias),
-            avx2Int8 ? Qs8AddSimd.AddAvx2 : Qs8AddSimd.Add, AveragePoolSimd.Qs8, AveragePoolSimd.Qs8Global);
+                : x64Gemm?.Invoke(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
+                  ?? new Qs8Igemm<TQ, TQV>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias),
+            x64Int8 ? Qs8AddSimd.AddAvx2 : Qs8AddSimd.Add, AveragePoolSimd.Qs8, AveragePoolSimd.Qs8Global);
     }
 }

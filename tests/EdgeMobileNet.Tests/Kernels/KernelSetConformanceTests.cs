@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeMobileNet.Kernels;
 using EdgeMobileNet.Kernels.Conformance;
 using EdgeMobileNet.Kernels.Dispatch;
@@ -33,9 +35,10 @@ public class KernelSetConformanceTests
     public void PortableAndX64SetsAreRegisteredBestFirst()
     {
         var names = KernelRegistry.All.Select(e => e.Set.Name).ToList();
-        Assert.Equal(["avx512", "avx2", "dp", "advsimd", "vector128", "reference"], names);
+        Assert.Equal(["avx512vnni", "avx512", "avxvnni", "avx2", "dp", "advsimd", "vector128", "reference"], names);
         Assert.Contains(KernelRegistry.Supported, s => s.Name == "vector128");
-        if (SimdKernelSets.Avx2Supported) Assert.Equal("avx2", KernelRegistry.Supported.First().Name == "avx512" ? "avx2" : KernelRegistry.Supported.First().Name);
+        if (SimdKernelSets.Avx2Supported) Assert.Contains(KernelRegistry.Supported.First().Name, new[] { "avx512vnni", "avx512", "avxvnni", "avx2" });
+        Assert.Equal(SimdKernelSets.AvxVnniSupported, KernelRegistry.Supported.Any(s => s.Name == "avxvnni"));
     }
 
     /// <summary>
@@ -79,7 +82,7 @@ public class KernelSetConformanceTests
         foreach (var build in new Func<Qs8OutputParams, sbyte[], int[], Qs8ConvolutionKernel>[]
                  {
                      (p, f, b) => new Qs8GemmC2Avx2(g, -128, p, f, b),
-                     (p, f, b) => new Qs8GemmC4Avx2(g, -128, p, f, b),
+                     (p, f, b) => new Qs8GemmC4<Qs8QuadStepAvx2>(g, -128, p, f, b),
                  })
         {
             Assert.Contains("filter has 1919 elements, expected 1920", Assert.Throws<ArgumentException>(() => build(one, new sbyte[1919], new int[48])).Message);
@@ -99,18 +102,87 @@ public class KernelSetConformanceTests
     [InlineData("qs8-conv2d-1x1-pointwise")]
     [InlineData("qs8-conv2d-1x1-accumulator-limits")]
     [InlineData("qs8-conv2d-1x1-relu-inputs")]
+    [InlineData("qs8-fully-connected")]
     public void VpmaddubswGemmMatchesReferenceAtAnyZeroPoint(string family)
     {
         if (!SimdKernelSets.Avx2Supported) return; // the kernel cannot be built on this CPU
-        var avx2 = KernelRegistry.Select("avx2");
-        var c4Everywhere = avx2 with
-        {
-            Name = "avx2-c4-everywhere",
-            Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> f, ReadOnlySpan<int> b) =>
-                Qs8GemmC4Avx2.Covers(g) ? new Qs8GemmC4Avx2(g, zp, p, f, b) : avx2.Qs8Conv2D(g, zp, p, f, b),
-        };
-        var failures = KernelConformance.Families.Single(x => x.Family == family).Check(c4Everywhere, 4321, 60);
+        var failures = KernelConformance.Families.Single(x => x.Family == family).Check(C4Everywhere<Qs8QuadStepAvx2>(), 4321, 60);
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(5)));
+    }
+
+    /// <summary>
+    /// The c4 GEMM as the VNNI sets run it (rows of u = x + 128 unbounded, no excess), its quad step VPDPBUSD's
+    /// arithmetic from AVX2 instructions that cannot saturate (<see cref="ExactQuadStepOnAvx2"/>): this machine has
+    /// no VNNI, so everything but the one instruction is checked here.
+    /// </summary>
+    [Theory]
+    [InlineData("qs8-conv2d-1x1")]
+    [InlineData("qs8-conv2d-1x1-pointwise")]
+    [InlineData("qs8-conv2d-1x1-accumulator-limits")]
+    [InlineData("qs8-conv2d-1x1-relu-inputs")]
+    [InlineData("qs8-fully-connected")]
+    public void UnboundedC4GemmMatchesReferenceWithAnExactQuadStep(string family)
+    {
+        if (!SimdKernelSets.Avx2Supported) return; // the emulated step needs AVX2
+        Assert.True(Qs8GemmC4<ExactQuadStepOnAvx2>.Pays(new ConvGeometry(1, 4, 4, 8, 4, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0), 37),
+            "a step that cannot saturate pays on any pointwise layer at any zero point");
+        var failures = KernelConformance.Families.Single(x => x.Family == family).Check(C4Everywhere<ExactQuadStepOnAvx2>(), 4321, 60);
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(5)));
+    }
+
+    /// <summary>
+    /// The staging is what keeps VPMADDUBSW exact: declared unable to saturate, the AVX2 step gets unbounded rows and
+    /// the families' generated inputs must expose it.
+    /// </summary>
+    [Fact]
+    public void VpmaddubswOnUnboundedRowsFailsTheReference()
+    {
+        if (!SimdKernelSets.Avx2Supported) return; // the kernel cannot be built on this CPU
+        var failures = KernelConformance.Families.Single(x => x.Family == "qs8-conv2d-1x1-pointwise").Check(C4Everywhere<VpmaddubswClaimedExact>(), 4321, 60);
+        Assert.NotEmpty(failures);
+    }
+
+    /// <summary>The avx2 set with every pointwise convolution and fully connected layer on the c4 GEMM with <typeparamref name="TStep"/>.</summary>
+    private static KernelSet C4Everywhere<TStep>() where TStep : struct, IQs8QuadStep
+    {
+        var avx2 = KernelRegistry.Select("avx2");
+        return avx2 with
+        {
+            Name = $"avx2-c4-{TStep.Isa}-everywhere",
+            Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> f, ReadOnlySpan<int> b) =>
+                Qs8GemmC4<TStep>.Covers(g) ? new Qs8GemmC4<TStep>(g, zp, p, f, b) : avx2.Qs8Conv2D(g, zp, p, f, b),
+            Qs8FullyConnected = (batch, inputDepth, outputDepth, zp, filterZp, p, f, b) =>
+                filterZp == 0 ? new Qs8GemmC4<TStep>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, f, b)
+                : avx2.Qs8FullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, f, b),
+        };
+    }
+
+    /// <summary>VPDPBUSD's arithmetic (four u8 x s8 products added into int32 without saturation) in AVX2: even and odd bytes widened to int16, two VPMADDWD.</summary>
+    private readonly struct ExactQuadStepOnAvx2 : IQs8QuadStep
+    {
+        public static string Isa => "Avx2Exact";
+        public static bool IsSupported => Avx2.IsSupported;
+        public static bool SaturatesPairs => false;
+
+        public static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones)
+        {
+            var xEven = Avx2.And(x.AsInt16(), Vector256.Create((short)0xFF));
+            var xOdd = Avx2.ShiftRightLogical(x.AsInt16(), 8);
+            var wEven = Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(weights.AsInt16(), 8), 8);
+            var wOdd = Avx2.ShiftRightArithmetic(weights.AsInt16(), 8);
+            return Avx2.Add(acc, Avx2.Add(Avx2.MultiplyAddAdjacent(xEven, wEven), Avx2.MultiplyAddAdjacent(xOdd, wOdd)));
+        }
+    }
+
+    /// <summary>The AVX2 step with its saturation denied: a deliberately broken kernel.</summary>
+    private readonly struct VpmaddubswClaimedExact : IQs8QuadStep
+    {
+        public static string Isa => "Avx2Unbounded";
+        public static bool IsSupported => Avx2.IsSupported;
+        public static bool SaturatesPairs => false;
+
+        public static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones) =>
+            Qs8QuadStepAvx2.MultiplyAdd(acc, x, weights, ones);
     }
 
     /// <summary>GEMM kernels split by whole register tiles of pixels (a 14x14 layer: 196 pixels); others cannot.</summary>

@@ -8,22 +8,25 @@ using EdgeMobileNet.Kernels.Quantization;
 namespace EdgeMobileNet.Kernels.Simd;
 
 /// <summary>
-/// int8 pointwise convolution on AVX2 with VPMADDUBSW (unsigned x signed bytes, adjacent pairs summed into int16), as
-/// ONNX Runtime's u8s8 kernel computes, yet exact. With the activations shifted to unsigned (u = x + 128, 0..255)
-/// a pair of products reaches 255 x -128 x 2 and VPMADDUBSW would saturate it. But a pair whose two activations sum
-/// to at most 256 cannot saturate with any int8 weights (127 x 256 = 32512, -128 x 256 = -32768). So the staged rows
-/// hold each pair (u0, u1) with u1 lowered by the excess e = max(0, u0 + u1 - 256), and the excess is added back
+/// int8 pointwise convolution (and fully connected layers) as a GEMM over unsigned activation bytes u = x + 128 and
+/// signed weight bytes, four input channels per int32 lane: one algorithm, the quad multiply-add supplied by
+/// <typeparamref name="TStep"/> (<see cref="Qs8QuadStepAvx2"/>, <see cref="Qs8QuadStepAvxVnni"/>).
+/// With VPDPBUSD (AVX-VNNI) the four products add straight into int32 and the kernel is exact on any input. With AVX2's
+/// VPMADDUBSW (unsigned x signed bytes, adjacent pairs summed into int16, as ONNX Runtime's u8s8 kernel computes) a
+/// pair of products reaches 255 x -128 x 2 and would saturate. But a pair whose two activations sum
+/// to at most 256 cannot saturate with any int8 weights (127 x 256 = 32512, -128 x 256 = -32768). So for that step the
+/// staged rows hold each pair (u0, u1) with u1 lowered by the excess e = max(0, u0 + u1 - 256), and the excess is added back
 /// exactly: as entries (pixel, input channel, e) in pixel order, each adding e x that channel's weights in the output step,
 /// or, for a chunk with more than one entry per <see cref="DenseEvery"/> values, by running the tile a second time over
 /// rows of the excesses alone (pairs (0, e), e at most 254: safe). After a ReLU at zero point -128 most activations
 /// are small and such pairs are rare: the lists stay short.
 /// The tile: per quad of input channels one VPBROADCASTD per pixel, two weight loads, and per pixel and half
-/// VPMADDUBSW + VPMADDWD (by ones, into int32) + VPADDD: 3 vector operations per 32 multiply-adds against the int16
-/// kernel's 4 (<see cref="Qs8GemmC2Avx2"/>). The input zero point and the 128 are folded into the bias
-/// (bias - (zp + 128) x sum(w)). Weights are packed per block of 16 output channels as [K/4 quads x 16 channels x
-/// 4 int8], K padded to a multiple of 4 with zeros.
+/// one quad step: VPMADDUBSW + VPMADDWD (by ones, into int32) + VPADDD, 3 vector operations per 32 multiply-adds
+/// against the int16 kernel's 4 (<see cref="Qs8GemmC2Avx2"/>), or one VPDPBUSD. The input zero point and the 128 are
+/// folded into the bias (bias - (zp + 128) x sum(w)). Weights are packed per block of 16 output channels as [K/4 quads
+/// x 16 channels x 4 int8], K padded to a multiple of 4 with zeros (so the rows' padding values multiply zeros).
 /// </summary>
-public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
+public sealed unsafe class Qs8GemmC4<TStep> : Qs8ConvolutionKernel where TStep : struct, IQs8QuadStep
 {
     private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR, ChunkBytes = Qs8GemmTiles.ChunkBytes, MaxDepth = Qs8GemmTiles.MaxDepth;
     /// <summary>A chunk keeps per-pixel excess lists while they hold at most one entry per this many values.</summary>
@@ -36,13 +39,14 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     private readonly int _k, _k4, _blocks, _blockStride, _chunkPixels;
     private readonly Qs8RoundingKind _rounding; // the shortest exact output rounding for these parameters
 
-    public static bool IsSupported => Avx2.IsSupported;
+    public static bool IsSupported => TStep.IsSupported;
 
     /// <summary>Pointwise convolutions (1x1, stride 1, unpadded) of 1 to 8192 input channels.</summary>
     public static bool Covers(in ConvGeometry g) => g.IsPointwise && g.DepthMultiplier == 1 && g.InC >= 1 && g.InC <= MaxDepth;
 
     /// <summary>
-    /// Where this kernel is expected to beat <see cref="Qs8GemmC2Avx2"/> (both are exact everywhere): an input at zero
+    /// Where this kernel is expected to beat <see cref="Qs8GemmC2Avx2"/> (both are exact everywhere): with VPDPBUSD
+    /// (one instruction per 32 multiply-adds against four) every layer it covers. With VPMADDUBSW: an input at zero
     /// point -128 (a ReLU's output, where pairs past 256 are rare: 0-0.15 % of V1 1.0-224's), at least 32 input channels
     /// and at least as many outputs as inputs. Measured per layer against the int16 kernel on V1 1.0-224 int8, one
     /// process, both in turn: depth 32 1.01-1.06x, 64 1.09-1.12x, 128-1024 1.15-1.25x. V2's projection layers (fewer
@@ -50,11 +54,11 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     /// with them: they stay on the int16 kernel.
     /// </summary>
     public static bool Pays(in ConvGeometry g, int inputZeroPoint) =>
-        Covers(g) && inputZeroPoint == -128 && g.InC >= 32 && g.OutC >= g.InC;
+        Covers(g) && (!TStep.SaturatesPairs || inputZeroPoint == -128 && g.InC >= 32 && g.OutC >= g.InC);
 
-    public Qs8GemmC4Avx2(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
+    public Qs8GemmC4(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)
-        : base(g, $"Qs8Gemm_{MR}x{NR}c4_Avx2")
+        : base(g, $"Qs8Gemm_{MR}x{NR}c4_{TStep.Isa}")
     {
         if (!Covers(g)) throw new ArgumentException($"{Name} computes pointwise convolutions of 1 to {MaxDepth} input channels");
         _k = g.InC;
@@ -141,8 +145,9 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
             {
                 int pixels = Math.Min(chunk, p1 - c0);
                 sbyte* source = inp + (long)c0 * _k;
-                bool listed = Stage(source, rows, pixels, entries, pixels * _k4 / DenseEvery, listStart);
-                if (!listed) StageExcess(source, excessRows, pixels);
+                bool listed = true;
+                if (!TStep.SaturatesPairs) StageUnsigned(source, rows, pixels);
+                else if (!(listed = Stage(source, rows, pixels, entries, pixels * _k4 / DenseEvery, listStart))) StageExcess(source, excessRows, pixels);
                 var tiles = new ChunkTiles(this, new StagedChunk(rows, listed ? null : excessRows, entries, listStart),
                     outp + (long)c0 * Geometry.OutC, tile);
                 Qs8GemmTiles.ForEachTile(ref tiles, pixels, nb0, nb1, _weights.Pointer, _blockStride);
@@ -150,7 +155,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
         }
     }
 
-    private readonly struct ChunkTiles(Qs8GemmC4Avx2 kernel, StagedChunk staged, sbyte* output, int* tile) : IChunkTiles
+    private readonly struct ChunkTiles(Qs8GemmC4<TStep> kernel, StagedChunk staged, sbyte* output, int* tile) : IChunkTiles
     {
         public void Tile<TRows>(int first, int nb) where TRows : struct, IRowCount =>
             kernel.Tile<TRows>(staged, first, output + (long)first * kernel.Geometry.OutC, nb, tile);
@@ -217,6 +222,17 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
         return listed;
     }
 
+    /// <summary>Each pixel's row of u = x + 128 (K padded to a multiple of 4): the rows a step that cannot saturate takes.</summary>
+    private void StageUnsigned(sbyte* source, byte* rows, int pixels)
+    {
+        for (int p = 0; p < pixels; p++, source += _k, rows += _k4)
+        {
+            int k = 0;
+            for (; k + 32 <= _k; k += 32) Vector256.Store(Unsigned(source + k), rows + k);
+            for (; k < _k4; k++) rows[k] = (byte)UnsignedOrPadding(source, k);
+        }
+    }
+
     /// <summary>Rows shaped like the bounded rows holding only each pair's excess, in its odd channel.</summary>
     private void StageExcess(sbyte* source, byte* excessRows, int pixels)
     {
@@ -254,7 +270,8 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
         int count = TRows.Count;
         sbyte* w = _weights.Pointer + (long)nb * _blockStride;
         Accumulate<TRows>(staged.Rows + (long)first * _k4, w, _bias.Pointer + nb * NR, tile, add: false);
-        if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
+        if (!TStep.SaturatesPairs) { } // nothing was held back
+        else if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
         else
         {
             // One loop over the tile's entries, each added to its row: per row, a loop of 0 or 1 entries costs a
@@ -308,7 +325,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     /// <summary>One row's quad of unsigned bytes (broadcast) times 8 channels' weight quads, added to their int32 sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Step(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones) =>
-        Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, weights), ones));
+        TStep.MultiplyAdd(acc, x, weights, ones);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(int* target, Vector256<int> sum, bool add) =>
@@ -317,7 +334,7 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
     /// <summary>
     /// Adds <paramref name="excess"/> x input channel <paramref name="k"/>'s weights for the block's 16 output channels
     /// to one tile row: the tile's own step on a quad holding only the excess (a single product, at most 254 x 128:
-    /// VPMADDUBSW cannot saturate on it).
+    /// VPMADDUBSW cannot saturate on it). Only for a step that saturates pairs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddWeightColumn(int* row, sbyte* blockWeights, int k, int excess, Vector256<short> ones)
@@ -327,4 +344,52 @@ public sealed unsafe class Qs8GemmC4Avx2 : Qs8ConvolutionKernel
         Avx.Store(row, Step(Avx.LoadVector256(row), x, Avx.LoadVector256(quad), ones));
         Avx.Store(row + 8, Step(Avx.LoadVector256(row + 8), x, Avx.LoadVector256(quad + 2 * NR), ones));
     }
+}
+
+/// <summary>
+/// The quad multiply-add of <see cref="Qs8GemmC4{TStep}"/>: per int32 lane, the sum plus the four products of the
+/// lane's unsigned activation bytes and signed weight bytes.
+/// </summary>
+public interface IQs8QuadStep
+{
+    /// <summary>The ISA suffix of the kernel's name.</summary>
+    static abstract string Isa { get; }
+
+    static abstract bool IsSupported { get; }
+
+    /// <summary>
+    /// Whether the step sums products in pairs through saturating int16 (VPMADDUBSW): the kernel then bounds each staged
+    /// pair of activations to a sum of 256 and adds the excess back.
+    /// </summary>
+    static abstract bool SaturatesPairs { get; }
+
+    /// <summary>acc + the four products per int32 lane; <paramref name="ones"/> is 16 int16 ones, for a step that needs them.</summary>
+    static abstract Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones);
+}
+
+/// <summary>AVX2: VPMADDUBSW (pairs into int16, saturating) + VPMADDWD by ones (pairs of pairs into int32) + VPADDD.</summary>
+public readonly struct Qs8QuadStepAvx2 : IQs8QuadStep
+{
+    public static string Isa => "Avx2";
+    public static bool IsSupported => Avx2.IsSupported;
+    public static bool SaturatesPairs => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones) =>
+        Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, weights), ones));
+}
+
+/// <summary>
+/// AVX-VNNI: one VPDPBUSD, the four products added straight into int32 (the non-saturating form), exact on any bytes.
+/// .NET 10 exposes it as <see cref="AvxVnni"/> (the VEX form: Intel from Alder Lake and Sapphire Rapids on).
+/// </summary>
+public readonly struct Qs8QuadStepAvxVnni : IQs8QuadStep
+{
+    public static string Isa => "AvxVnni";
+    public static bool IsSupported => AvxVnni.IsSupported;
+    public static bool SaturatesPairs => false;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<byte> x, Vector256<sbyte> weights, Vector256<short> ones) =>
+        AvxVnni.MultiplyWideningAndAdd(acc, x, weights);
 }
