@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeMobileNet.Kernels.Dispatch;
@@ -276,6 +277,12 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         // layers 1.01-1.05x, their sum 1.016-1.021x; V1 0.25-128 and V2 within 1 %).
         for (; k + 4 <= n; k += 4, w += 4 * nr)
         {
+            if (TOps.MultipliesByLane)
+            {
+                LaneStep(w, a0 + k, a1 + k, a2 + k, a3 + k, a4 + k, a5 + k, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20,
+                    ref acc21, ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
+                continue;
+            }
             Step(w, a0 + k, a1 + k, a2 + k, a3 + k, a4 + k, a5 + k, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
                 ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
             Step(w + nr, a0 + k + 1, a1 + k + 1, a2 + k + 1, a3 + k + 1, a4 + k + 1, a5 + k + 1, ref acc00, ref acc01, ref acc10,
@@ -289,6 +296,44 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             Step(w, a0 + k, a1 + k, a2 + k, a3 + k, a4 + k, a5 + k, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21,
                 ref acc30, ref acc31, ref acc40, ref acc41, ref acc50, ref acc51);
         return w;
+    }
+
+    /// <summary>
+    /// Four input channels where the ISA multiplies by lane (<see cref="IF32Ops{TV}.MultipliesByLane"/>, 4 lanes): each
+    /// row's four values are one vector load, and each channel's two weight vectors multiply its lane. The same fused
+    /// products in the same order as four <see cref="Step"/>s: 58 instructions per 48 multiply-adds on AdvSimd, where
+    /// the broadcasts (a load and a DUP per value and row) made 129.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LaneStep(float* w, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5,
+        ref TV acc00, ref TV acc01, ref TV acc10, ref TV acc11, ref TV acc20, ref TV acc21,
+        ref TV acc30, ref TV acc31, ref TV acc40, ref TV acc41, ref TV acc50, ref TV acc51)
+    {
+        int nr = 2 * TOps.Count;
+        TV x0 = TOps.Load(a0), x1 = TOps.Load(a1), x2 = TOps.Load(a2), x3 = TOps.Load(a3), x4 = TOps.Load(a4), x5 = TOps.Load(a5);
+        Lane(w, 0, x0, x1, x2, x3, x4, x5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31,
+            ref acc40, ref acc41, ref acc50, ref acc51);
+        Lane(w + nr, 1, x0, x1, x2, x3, x4, x5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31,
+            ref acc40, ref acc41, ref acc50, ref acc51);
+        Lane(w + 2 * nr, 2, x0, x1, x2, x3, x4, x5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31,
+            ref acc40, ref acc41, ref acc50, ref acc51);
+        Lane(w + 3 * nr, 3, x0, x1, x2, x3, x4, x5, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31,
+            ref acc40, ref acc41, ref acc50, ref acc51);
+    }
+
+    /// <summary>One input channel: lane <paramref name="lane"/> of each row's vector times both weight vectors at <paramref name="w"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lane(float* w, [ConstantExpected(Max = 3)] byte lane, TV x0, TV x1, TV x2, TV x3, TV x4, TV x5,
+        ref TV acc00, ref TV acc01, ref TV acc10, ref TV acc11, ref TV acc20, ref TV acc21,
+        ref TV acc30, ref TV acc31, ref TV acc40, ref TV acc41, ref TV acc50, ref TV acc51)
+    {
+        TV w0 = TOps.Load(w), w1 = TOps.Load(w + TOps.Count);
+        acc00 = TOps.MultiplyAddLane(acc00, w0, x0, lane); acc01 = TOps.MultiplyAddLane(acc01, w1, x0, lane);
+        acc10 = TOps.MultiplyAddLane(acc10, w0, x1, lane); acc11 = TOps.MultiplyAddLane(acc11, w1, x1, lane);
+        acc20 = TOps.MultiplyAddLane(acc20, w0, x2, lane); acc21 = TOps.MultiplyAddLane(acc21, w1, x2, lane);
+        acc30 = TOps.MultiplyAddLane(acc30, w0, x3, lane); acc31 = TOps.MultiplyAddLane(acc31, w1, x3, lane);
+        acc40 = TOps.MultiplyAddLane(acc40, w0, x4, lane); acc41 = TOps.MultiplyAddLane(acc41, w1, x4, lane);
+        acc50 = TOps.MultiplyAddLane(acc50, w0, x5, lane); acc51 = TOps.MultiplyAddLane(acc51, w1, x5, lane);
     }
 
     /// <summary>One input channel: each row's value (at a0..a5) broadcast times both weight vectors at <paramref name="w"/>.</summary>

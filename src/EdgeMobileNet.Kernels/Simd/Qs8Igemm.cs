@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeMobileNet.Kernels.Dispatch;
@@ -113,7 +114,7 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
 
         int* w = _packed.Pointer + nb * _blockStride;
         sbyte* padding = (sbyte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
-        int count = TOps.Count, nr = _nr, kg = TOps.KGroup, fullGroups = _fullGroups, tail = _tail;
+        int count = TOps.Count, nr = 2 * TOps.Count, kg = TOps.KGroup, fullGroups = _fullGroups, tail = _tail; // nr = _nr, a constant for the address arithmetic
         TV acc00 = TOps.Load(w), acc01 = TOps.Load(w + count);
         TV acc10 = acc00, acc11 = acc01, acc20 = acc00, acc21 = acc01, acc30 = acc00, acc31 = acc01;
         w += nr;
@@ -141,7 +142,18 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
                     a3 = Row(input, padding, b3, y3 + dy, x3 + dx);
                 }
                 int gi = 0;
-                for (; gi + 2 <= fullGroups; gi += 2)
+                // Where the ISA takes a word by lane (SDOT by element): four groups of each row in one load.
+                for (; TOps.DotsByLane && gi + 4 <= fullGroups; gi += 4)
+                {
+                    TV g0 = TOps.LoadGroups(a0), g1 = TOps.LoadGroups(a1), g2 = TOps.LoadGroups(a2), g3 = TOps.LoadGroups(a3);
+                    DotLanes(w, 0, g0, g1, g2, g3, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31);
+                    DotLanes(w + nr, 1, g0, g1, g2, g3, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31);
+                    DotLanes(w + 2 * nr, 2, g0, g1, g2, g3, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31);
+                    DotLanes(w + 3 * nr, 3, g0, g1, g2, g3, ref acc00, ref acc01, ref acc10, ref acc11, ref acc20, ref acc21, ref acc30, ref acc31);
+                    w += 4 * nr;
+                    a0 += 4 * kg; a1 += 4 * kg; a2 += 4 * kg; a3 += 4 * kg;
+                }
+                for (; !TOps.DotsByLane && gi + 2 <= fullGroups; gi += 2)
                 {
                     TV w0 = TOps.Load(w), w1 = TOps.Load(w + count), w2 = TOps.Load(w + nr), w3 = TOps.Load(w + nr + count);
                     w += 2 * nr;
@@ -217,6 +229,22 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
         int valid = Math.Min(nr, g.OutC - oc0);
         for (int m = 0; m < rows; m++)
             Qs8Requantizer.Row(tile + m * nr, output + (long)(p + m) * g.OutC + oc0, valid, _requant, oc0, TOps.WideRequantize);
+    }
+
+    /// <summary>
+    /// One group of the four rows (lane <paramref name="lane"/> of x0..x3) against the block's two weight vectors at
+    /// <paramref name="w"/>: per four groups 8 weight and 4 input loads for 32 SDOTs, where broadcasting each word
+    /// took a load and a DUP per row and group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotLanes(int* w, [ConstantExpected(Max = 3)] byte lane, TV x0, TV x1, TV x2, TV x3,
+        ref TV acc00, ref TV acc01, ref TV acc10, ref TV acc11, ref TV acc20, ref TV acc21, ref TV acc30, ref TV acc31)
+    {
+        TV w0 = TOps.Load(w), w1 = TOps.Load(w + TOps.Count);
+        acc00 = TOps.DotLane(acc00, x0, lane, w0); acc01 = TOps.DotLane(acc01, x0, lane, w1);
+        acc10 = TOps.DotLane(acc10, x1, lane, w0); acc11 = TOps.DotLane(acc11, x1, lane, w1);
+        acc20 = TOps.DotLane(acc20, x2, lane, w0); acc21 = TOps.DotLane(acc21, x2, lane, w1);
+        acc30 = TOps.DotLane(acc30, x3, lane, w0); acc31 = TOps.DotLane(acc31, x3, lane, w1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -25,6 +26,16 @@ public unsafe interface IF32Ops<TV> where TV : struct
     /// </summary>
     static abstract TV MultiplyAdd(TV acc, TV a, TV b);
     static abstract TV Clamp(TV v, TV min, TV max);
+
+    /// <summary>
+    /// Whether <see cref="MultiplyAddLane"/> is one instruction (AdvSimd FMLA by element, <see cref="Count"/> 4): the
+    /// GEMM then loads four inputs of a row as one vector and multiplies by its lanes, where otherwise each input is
+    /// broadcast on its own (on ARM a load and a DUP per input and row).
+    /// </summary>
+    static virtual bool MultipliesByLane => false;
+
+    /// <summary>acc + a * b[lane], fused as <see cref="MultiplyAdd"/>; only where <see cref="MultipliesByLane"/>.</summary>
+    static virtual TV MultiplyAddLane(TV acc, TV a, TV b, [ConstantExpected(Max = 3)] byte lane) => throw new NotSupportedException();
 }
 
 /// <summary>Portable Vector128: runs on every .NET target (x64 SSE, ARM AdvSimd, software fallback).</summary>
@@ -49,6 +60,10 @@ public readonly unsafe struct F32AdvSimd : IF32Ops<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> acc, Vector128<float> a, Vector128<float> b) => AdvSimd.FusedMultiplyAdd(acc, a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Clamp(Vector128<float> v, Vector128<float> min, Vector128<float> max) => AdvSimd.Min(AdvSimd.Max(v, min), max);
+    public static bool MultipliesByLane => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAddLane(Vector128<float> acc, Vector128<float> a, Vector128<float> b, [ConstantExpected(Max = 3)] byte lane) =>
+        AdvSimd.Arm64.FusedMultiplyAddBySelectedScalar(acc, a, b, lane);
 }
 
 /// <summary>x64 AVX2+FMA: 8 floats, VFMADD231PS.</summary>
@@ -91,6 +106,19 @@ public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> wher
     static abstract void Store(int* p, TV v);
     static abstract TV Broadcast(int word);
     static abstract TV Dot(TV acc, TV inputWord, TV weightWords);
+
+    /// <summary>
+    /// Whether <see cref="DotLane"/> is one instruction (SDOT by element, <see cref="Count"/> 4): the GEMM then loads
+    /// four groups of a row as one vector (<see cref="LoadGroups"/>) and takes their words by lane, where otherwise
+    /// each word is broadcast on its own.
+    /// </summary>
+    static virtual bool DotsByLane => false;
+
+    /// <summary><see cref="Dot"/> with the input word taken from lane <paramref name="lane"/> of <paramref name="inputWords"/>; only where <see cref="DotsByLane"/>.</summary>
+    static virtual TV DotLane(TV acc, TV inputWords, [ConstantExpected(Max = 3)] byte lane, TV weightWords) => throw new NotSupportedException();
+
+    /// <summary><see cref="Count"/> consecutive groups at p as one vector of words; only where <see cref="DotsByLane"/>.</summary>
+    static virtual TV LoadGroups(sbyte* p) => throw new NotSupportedException();
 
     /// <summary>True where the output step may requantize eight channels at a time with AVX2.</summary>
     static virtual bool WideRequantize => false;
@@ -180,6 +208,11 @@ public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> inputWord, Vector128<int> weightWords) =>
         Dp.DotProduct(acc, inputWord.AsSByte(), weightWords.AsSByte());
+    public static bool DotsByLane => true;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
+        Dp.DotProductBySelectedQuadruplet(acc, weightWords.AsSByte(), inputWords.AsSByte(), lane);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Vector128.Load(p).AsInt32();
 }
 
 /// <summary>x64 AVX2 c2: VPMADDWD on 8 channels.</summary>
