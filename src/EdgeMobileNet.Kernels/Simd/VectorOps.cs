@@ -32,10 +32,14 @@ public unsafe interface IF32Ops<TV> where TV : struct
     /// GEMM then loads four inputs of a row as one vector and multiplies by its lanes, where otherwise each input is
     /// broadcast on its own (on ARM a load and a DUP per input and row).
     /// </summary>
-    static virtual bool MultipliesByLane => false;
+    static abstract bool MultipliesByLane { get; }
 
-    /// <summary>acc + a * b[lane], fused as <see cref="MultiplyAdd"/>; only where <see cref="MultipliesByLane"/>.</summary>
-    static virtual TV MultiplyAddLane(TV acc, TV a, TV b, [ConstantExpected(Max = 3)] byte lane) => throw new NotSupportedException();
+    /// <summary>
+    /// acc + a * b[lane], fused as <see cref="MultiplyAdd"/>. Abstract, with constant <see cref="MultipliesByLane"/>
+    /// in every struct: as default interface members NativeAOT did not fold them for x64, compiled the by-lane path
+    /// too and kept the fp32 tile's accumulators in memory (V1 1.0-224 fp32 20 -> 71 ms).
+    /// </summary>
+    static abstract TV MultiplyAddLane(TV acc, TV a, TV b, [ConstantExpected(Max = 3)] byte lane);
 }
 
 /// <summary>Portable Vector128: runs on every .NET target (x64 SSE, ARM AdvSimd, software fallback).</summary>
@@ -48,6 +52,10 @@ public readonly unsafe struct F32Vector128 : IF32Ops<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> acc, Vector128<float> a, Vector128<float> b) => acc + a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Clamp(Vector128<float> v, Vector128<float> min, Vector128<float> max) => Vector128.Min(Vector128.Max(v, min), max);
+    public static bool MultipliesByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAddLane(Vector128<float> acc, Vector128<float> a, Vector128<float> b, [ConstantExpected(Max = 3)] byte lane) =>
+        MultiplyAdd(acc, a, Broadcast(b.GetElement(lane)));
 }
 
 /// <summary>ARM64 AdvSimd: FMLA.</summary>
@@ -76,6 +84,10 @@ public readonly unsafe struct F32Avx2 : IF32Ops<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector256<float> v) => Avx.Store(p, v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> acc, Vector256<float> a, Vector256<float> b) => Fma.MultiplyAdd(a, b, acc);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Clamp(Vector256<float> v, Vector256<float> min, Vector256<float> max) => Avx.Min(Avx.Max(v, min), max);
+    public static bool MultipliesByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAddLane(Vector256<float> acc, Vector256<float> a, Vector256<float> b, [ConstantExpected(Max = 3)] byte lane) =>
+        MultiplyAdd(acc, a, Broadcast(b.GetElement(lane)));
 }
 
 /// <summary>x64 AVX-512F: 16 floats.</summary>
@@ -88,6 +100,10 @@ public readonly unsafe struct F32Avx512 : IF32Ops<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> acc, Vector512<float> a, Vector512<float> b) => Avx512F.FusedMultiplyAdd(a, b, acc);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Clamp(Vector512<float> v, Vector512<float> min, Vector512<float> max) => Avx512F.Min(Avx512F.Max(v, min), max);
+    public static bool MultipliesByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MultiplyAddLane(Vector512<float> acc, Vector512<float> a, Vector512<float> b, [ConstantExpected(Max = 3)] byte lane) =>
+        MultiplyAdd(acc, a, Broadcast(b.GetElement(lane)));
 }
 
 /// <summary>
@@ -112,23 +128,23 @@ public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> wher
     /// four groups of a row as one vector (<see cref="LoadGroups"/>) and takes their words by lane, where otherwise
     /// each word is broadcast on its own.
     /// </summary>
-    static virtual bool DotsByLane => false;
+    static abstract bool DotsByLane { get; }
 
-    /// <summary><see cref="Dot"/> with the input word taken from lane <paramref name="lane"/> of <paramref name="inputWords"/>; only where <see cref="DotsByLane"/>.</summary>
-    static virtual TV DotLane(TV acc, TV inputWords, [ConstantExpected(Max = 3)] byte lane, TV weightWords) => throw new NotSupportedException();
+    /// <summary><see cref="Dot"/> with the input word taken from lane <paramref name="lane"/> of <paramref name="inputWords"/> (abstract, as <see cref="IF32Ops{TV}.MultiplyAddLane"/>).</summary>
+    static abstract TV DotLane(TV acc, TV inputWords, [ConstantExpected(Max = 3)] byte lane, TV weightWords);
 
-    /// <summary><see cref="Count"/> consecutive groups at p as one vector of words; only where <see cref="DotsByLane"/>.</summary>
-    static virtual TV LoadGroups(sbyte* p) => throw new NotSupportedException();
+    /// <summary><see cref="Count"/> consecutive groups at p as one vector of words.</summary>
+    static abstract TV LoadGroups(sbyte* p);
 
     /// <summary>True where the output step may requantize eight channels at a time with AVX2.</summary>
     static virtual bool WideRequantize => false;
 
-    /// <summary>The broadcast words of two consecutive groups at p (2 * KGroup values).</summary>
-    static virtual void BroadcastPair(sbyte* p, out TV first, out TV second)
-    {
-        first = TSelf.Broadcast(Qs8Words.Word(p, TSelf.KGroup));
-        second = TSelf.Broadcast(Qs8Words.Word(p + TSelf.KGroup, TSelf.KGroup));
-    }
+    /// <summary>
+    /// The broadcast words of two consecutive groups at p (2 * KGroup values). Abstract, not a default body: NativeAOT
+    /// compiled a default interface body as a call, and the ARM tiles called it for every row and pair of groups with
+    /// the two vectors returned through the stack.
+    /// </summary>
+    static abstract void BroadcastPair(sbyte* p, out TV first, out TV second);
 }
 
 /// <summary>Word packing shared by all int8 dot steps.</summary>
@@ -173,6 +189,23 @@ public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector1
         var wHi = Vector128.ShiftRightArithmetic(weightWords, 16);
         return acc + aLo * wLo + aHi * wHi;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BroadcastPair(sbyte* p, out Vector128<int> first, out Vector128<int> second)
+    {
+        if (AdvSimd.Arm64.IsSupported)
+        {
+            Qs8DotAdvSimd.BroadcastPair(p, out first, out second);
+            return;
+        }
+        first = Vector128.Create(Qs8Words.Word(p, KGroup));
+        second = Vector128.Create(Qs8Words.Word(p + KGroup, KGroup));
+    }
+    public static bool DotsByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
+        Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Load((int*)p);
 }
 
 /// <summary>ARM64 AdvSimd c2: SMULL + SMULL2 (int16 x int16 widening) and ADDP.</summary>
@@ -194,6 +227,20 @@ public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<i
         var hi = AdvSimd.MultiplyWideningUpper(a, w);                      // channels 2,3
         return AdvSimd.Add(acc, AdvSimd.Arm64.AddPairwise(lo, hi));
     }
+
+    /// <summary>One 4-byte load, SXTL, two DUP (by element).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BroadcastPair(sbyte* p, out Vector128<int> first, out Vector128<int> second)
+    {
+        var words = AdvSimd.SignExtendWideningLower(Vector64.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(p)).AsSByte()).AsInt32();
+        first = AdvSimd.DuplicateSelectedScalarToVector128(words, 0);
+        second = AdvSimd.DuplicateSelectedScalarToVector128(words, 1);
+    }
+    public static bool DotsByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
+        Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Load((int*)p);
 }
 
 /// <summary>ARM64 dot product (ARMv8.2 DotProd, Cortex-A76+): SDOT, four int8 products per lane.</summary>
@@ -213,6 +260,15 @@ public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
     public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
         Dp.DotProductBySelectedQuadruplet(acc, weightWords.AsSByte(), inputWords.AsSByte(), lane);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Vector128.Load(p).AsInt32();
+
+    /// <summary>One 8-byte load, two DUP (by element); the tile's by-lane loop leaves it at most a remainder.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BroadcastPair(sbyte* p, out Vector128<int> first, out Vector128<int> second)
+    {
+        var words = Vector64.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(p)).AsInt32();
+        first = AdvSimd.DuplicateSelectedScalarToVector128(words, 0);
+        second = AdvSimd.DuplicateSelectedScalarToVector128(words, 1);
+    }
 }
 
 /// <summary>x64 AVX2 c2: VPMADDWD on 8 channels.</summary>
@@ -237,6 +293,11 @@ public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
         first = Avx2.BroadcastScalarToVector256(words);
         second = Avx2.BroadcastScalarToVector256(Sse2.Shuffle(words, 0b01_01_01_01));
     }
+    public static bool DotsByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> DotLane(Vector256<int> acc, Vector256<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector256<int> weightWords) =>
+        Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> LoadGroups(sbyte* p) => Load((int*)p);
 }
 
 /// <summary>x64 AVX-512BW c2: VPMADDWD on 16 channels.</summary>
@@ -252,6 +313,20 @@ public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<int> acc, Vector512<int> inputWord, Vector512<int> weightWords) =>
         Avx512F.Add(acc, Avx512BW.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
+
+    /// <summary>One 4-byte load, VPMOVSXBW, two broadcasts (as <see cref="Qs8DotAvx2.BroadcastPair"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BroadcastPair(sbyte* p, out Vector512<int> first, out Vector512<int> second)
+    {
+        var words = Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(p)).AsSByte()).AsInt32();
+        first = Avx512F.BroadcastScalarToVector512(words);
+        second = Avx512F.BroadcastScalarToVector512(Sse2.Shuffle(words, 0b01_01_01_01));
+    }
+    public static bool DotsByLane => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> DotLane(Vector512<int> acc, Vector512<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector512<int> weightWords) =>
+        Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> LoadGroups(sbyte* p) => Load((int*)p);
 }
 
 /// <summary>Portable Vector128 depthwise step: 8 channels, PMOVSXBW/SXTL + PMULLW/MUL + widening adds.</summary>
