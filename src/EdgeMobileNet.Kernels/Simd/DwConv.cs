@@ -470,8 +470,8 @@ public unsafe interface IQs8DwOps<TAcc, TProduct> where TAcc : struct where TPro
     static abstract TProduct Multiply(sbyte* input, short* weights);
     static abstract TAcc AddLower(TAcc acc, TProduct product);
     static abstract TAcc AddUpper(TAcc acc, TProduct product);
-    /// <summary>True where the output step may requantize eight channels at a time with AVX2.</summary>
-    static virtual bool WideRequantize => false;
+    /// <summary>True where the output step may requantize eight channels at a time with AVX2 (abstract: see <see cref="IQs8Dot{TSelf, TV}.WideRequantize"/>).</summary>
+    static abstract bool WideRequantize { get; }
 }
 
 /// <summary>

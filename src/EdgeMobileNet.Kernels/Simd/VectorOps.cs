@@ -136,8 +136,8 @@ public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> wher
     /// <summary><see cref="Count"/> consecutive groups at p as one vector of words.</summary>
     static abstract TV LoadGroups(sbyte* p);
 
-    /// <summary>True where the output step may requantize eight channels at a time with AVX2.</summary>
-    static virtual bool WideRequantize => false;
+    /// <summary>True where the output step may requantize eight channels at a time with AVX2 (abstract, as the by-lane members).</summary>
+    static abstract bool WideRequantize { get; }
 
     /// <summary>
     /// The broadcast words of two consecutive groups at p (2 * KGroup values). Abstract, not a default body: NativeAOT
@@ -171,6 +171,7 @@ public static unsafe class Qs8Words
 /// <summary>Portable Vector128 c2: PMADDWD on x64, SMULL/SMULL2+ADDP on ARM64, shifts and multiplies elsewhere.</summary>
 public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector128<int>>
 {
+    public static bool WideRequantize => false;
     public static string Isa => "Vector128";
     public static int Count => 4;
     public static int KGroup => 2;
@@ -211,6 +212,7 @@ public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector1
 /// <summary>ARM64 AdvSimd c2: SMULL + SMULL2 (int16 x int16 widening) and ADDP.</summary>
 public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<int>>
 {
+    public static bool WideRequantize => false;
     public static string Isa => "AdvSimd";
     public static int Count => 4;
     public static int KGroup => 2;
@@ -246,6 +248,7 @@ public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<i
 /// <summary>ARM64 dot product (ARMv8.2 DotProd, Cortex-A76+): SDOT, four int8 products per lane.</summary>
 public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
 {
+    public static bool WideRequantize => false;
     public static string Isa => "Dp";
     public static int Count => 4;
     public static int KGroup => 4;
@@ -332,6 +335,7 @@ public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int
 /// <summary>Portable Vector128 depthwise step: 8 channels, PMOVSXBW/SXTL + PMULLW/MUL + widening adds.</summary>
 public readonly unsafe struct Qs8DwVector128 : IQs8DwOps<Vector128<int>, Vector128<short>>
 {
+    public static bool WideRequantize => false;
     public static string Isa => "Vector128";
     public static int Channels => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
@@ -346,6 +350,7 @@ public readonly unsafe struct Qs8DwVector128 : IQs8DwOps<Vector128<int>, Vector1
 /// <summary>ARM64 AdvSimd depthwise step: 8 channels, SXTL + MUL, then SADDW/SADDW2 (widening adds).</summary>
 public readonly unsafe struct Qs8DwAdvSimd : IQs8DwOps<Vector128<int>, Vector128<short>>
 {
+    public static bool WideRequantize => false;
     public static string Isa => "AdvSimd";
     public static int Channels => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> Load(int* p) => Vector128.Load(p);
