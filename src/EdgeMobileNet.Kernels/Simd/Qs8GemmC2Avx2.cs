@@ -21,7 +21,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// int16 as they are loaded (VPMOVSXBW from memory): half the memory and weight bandwidth of an int16 copy, and
 /// measured as fast or faster (late layers, whose weights stream from L3: 1.05 -> 0.83 ms for 7x7 1024 -> 1024).
 /// </summary>
-public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
+public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
 {
     private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR, ChunkBytes = Qs8GemmTiles.ChunkBytes, MaxDepth = Qs8GemmTiles.MaxDepth;
     private readonly AlignedBuffer<sbyte> _weights; // int8, sign-extended as loaded: half the memory and bandwidth of int16
@@ -81,13 +81,6 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8ConvolutionKernel
         _rounding = Qs8RequantizeRight8.Choose(_requant, packedBias[..g.OutC], _k);
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
     }
-
-    public override int ColumnBlocks => _blocks;
-
-    public override int TilePixels => MR;
-
-    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
-        RunRowsAsBlocks(input, output, firstRow, rowCount);
 
     [SkipLocalsInit]
     protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)

@@ -26,7 +26,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// folded into the bias (bias - (zp + 128) x sum(w)). Weights are packed per block of 16 output channels as [K/4 quads
 /// x 16 channels x 4 int8], K padded to a multiple of 4 with zeros (so the rows' padding values multiply zeros).
 /// </summary>
-public sealed unsafe class Qs8GemmC4<TStep> : Qs8ConvolutionKernel where TStep : struct, IQs8QuadStep
+public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : struct, IQs8QuadStep
 {
     private const int MR = Qs8GemmTiles.MR, NR = Qs8GemmTiles.NR, ChunkBytes = Qs8GemmTiles.ChunkBytes, MaxDepth = Qs8GemmTiles.MaxDepth;
     /// <summary>A chunk keeps per-pixel excess lists while they hold at most one entry per this many values.</summary>
@@ -117,13 +117,6 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8ConvolutionKernel where TStep :
         for (; i < n; i++) sum += w[i];
         return sum;
     }
-
-    public override int ColumnBlocks => _blocks;
-
-    public override int TilePixels => MR;
-
-    public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
-        RunRowsAsBlocks(input, output, firstRow, rowCount);
 
     [SkipLocalsInit]
     protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)

@@ -1,8 +1,23 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using EdgeMobileNet.Kernels.Dispatch;
 using EdgeMobileNet.Kernels.Quantization;
 
 namespace EdgeMobileNet.Kernels.Simd;
+
+/// <summary>
+/// The AVX2 int8 GEMMs as kernels: output blocks of <see cref="Qs8GemmTiles.NR"/> channels, pixel groups of
+/// <see cref="Qs8GemmTiles.MR"/>, a row range run as the blocks of its pixels.
+/// </summary>
+public abstract class Qs8TiledGemmKernel(in ConvGeometry geometry, string name) : Qs8ConvolutionKernel(geometry, name)
+{
+    public sealed override int ColumnBlocks => (Geometry.OutC + Qs8GemmTiles.NR - 1) / Qs8GemmTiles.NR;
+
+    public sealed override int TilePixels => Qs8GemmTiles.MR;
+
+    public sealed override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
+        RunRowsAsBlocks(input, output, firstRow, rowCount);
+}
 
 /// <summary>A GEMM's tile over one staged chunk: TRows pixels from the chunk's pixel <c>first</c> x output block <c>nb</c>.</summary>
 internal interface IChunkTiles

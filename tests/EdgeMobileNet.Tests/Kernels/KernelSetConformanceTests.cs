@@ -98,11 +98,7 @@ public class KernelSetConformanceTests
     /// picks it (its weight sums then cancel out of the bias): it covers any pointwise layer and must be exact on all.
     /// </summary>
     [Theory]
-    [InlineData("qs8-conv2d-1x1")]
-    [InlineData("qs8-conv2d-1x1-pointwise")]
-    [InlineData("qs8-conv2d-1x1-accumulator-limits")]
-    [InlineData("qs8-conv2d-1x1-relu-inputs")]
-    [InlineData("qs8-fully-connected")]
+    [MemberData(nameof(PointwiseAndFullyConnectedFamilies))]
     public void VpmaddubswGemmMatchesReferenceAtAnyZeroPoint(string family)
     {
         if (!SimdKernelSets.Avx2Supported) return; // the kernel cannot be built on this CPU
@@ -116,11 +112,7 @@ public class KernelSetConformanceTests
     /// no VNNI, so everything but the one instruction is checked here.
     /// </summary>
     [Theory]
-    [InlineData("qs8-conv2d-1x1")]
-    [InlineData("qs8-conv2d-1x1-pointwise")]
-    [InlineData("qs8-conv2d-1x1-accumulator-limits")]
-    [InlineData("qs8-conv2d-1x1-relu-inputs")]
-    [InlineData("qs8-fully-connected")]
+    [MemberData(nameof(PointwiseAndFullyConnectedFamilies))]
     public void UnboundedC4GemmMatchesReferenceWithAnExactQuadStep(string family)
     {
         if (!SimdKernelSets.Avx2Supported) return; // the emulated step needs AVX2
@@ -141,6 +133,10 @@ public class KernelSetConformanceTests
         var failures = KernelConformance.Families.Single(x => x.Family == "qs8-conv2d-1x1-pointwise").Check(C4Everywhere<VpmaddubswClaimedExact>(), 4321, 60);
         Assert.NotEmpty(failures);
     }
+
+    /// <summary>The conformance families whose layers the c4 GEMM covers: pointwise convolutions and fully connected.</summary>
+    public static TheoryData<string> PointwiseAndFullyConnectedFamilies() =>
+        ["qs8-conv2d-1x1", "qs8-conv2d-1x1-pointwise", "qs8-conv2d-1x1-accumulator-limits", "qs8-conv2d-1x1-relu-inputs", "qs8-fully-connected"];
 
     /// <summary>The avx2 set with every pointwise convolution and fully connected layer on the c4 GEMM with <typeparamref name="TStep"/>.</summary>
     private static KernelSet C4Everywhere<TStep>() where TStep : struct, IQs8QuadStep
