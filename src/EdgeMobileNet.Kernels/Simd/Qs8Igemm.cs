@@ -153,6 +153,8 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
                     w += 4 * nr;
                     a0 += 4 * kg; a1 += 4 * kg; a2 += 4 * kg; a3 += 4 * kg;
                 }
+                // Off on the by-lane path, whose remainder takes single groups: with both loops the register allocator
+                // moved four accumulators through the stack on every by-lane iteration.
                 for (; !TOps.DotsByLane && gi + 2 <= fullGroups; gi += 2)
                 {
                     TV w0 = TOps.Load(w), w1 = TOps.Load(w + count), w2 = TOps.Load(w + nr), w3 = TOps.Load(w + nr + count);

@@ -133,7 +133,7 @@ public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> wher
     /// <summary><see cref="Dot"/> with the input word taken from lane <paramref name="lane"/> of <paramref name="inputWords"/> (abstract, as <see cref="IF32Ops{TV}.MultiplyAddLane"/>).</summary>
     static abstract TV DotLane(TV acc, TV inputWords, [ConstantExpected(Max = 3)] byte lane, TV weightWords);
 
-    /// <summary><see cref="Count"/> consecutive groups at p as one vector of words.</summary>
+    /// <summary><see cref="Count"/> consecutive groups at p as one vector of their words (<see cref="Qs8Words.Word"/> each).</summary>
     static abstract TV LoadGroups(sbyte* p);
 
     /// <summary>True where the output step may requantize eight channels at a time with AVX2 (abstract, as the by-lane members).</summary>
@@ -206,7 +206,9 @@ public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector1
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
         Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Load((int*)p);
+    /// <summary>Four pairs (8 bytes) sign-extended into int16 pair words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> LoadGroups(sbyte* p) => Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(p)).AsSByte()).AsInt32();
 }
 
 /// <summary>ARM64 AdvSimd c2: SMULL + SMULL2 (int16 x int16 widening) and ADDP.</summary>
@@ -242,7 +244,9 @@ public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<i
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
         Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Load((int*)p);
+    /// <summary>Four pairs (8 bytes) sign-extended into int16 pair words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> LoadGroups(sbyte* p) => Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(p)).AsSByte()).AsInt32();
 }
 
 /// <summary>ARM64 dot product (ARMv8.2 DotProd, Cortex-A76+): SDOT, four int8 products per lane.</summary>
@@ -264,7 +268,7 @@ public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
         Dp.DotProductBySelectedQuadruplet(acc, weightWords.AsSByte(), inputWords.AsSByte(), lane);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<int> LoadGroups(sbyte* p) => Vector128.Load(p).AsInt32();
 
-    /// <summary>One 8-byte load, two DUP (by element); the tile's by-lane loop leaves it at most a remainder.</summary>
+    /// <summary>One 8-byte load, two DUP (by element); unused by <see cref="Qs8Igemm{TOps, TV}"/>, whose by-lane loop replaces its pair loop.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BroadcastPair(sbyte* p, out Vector128<int> first, out Vector128<int> second)
     {
@@ -300,7 +304,8 @@ public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> DotLane(Vector256<int> acc, Vector256<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector256<int> weightWords) =>
         Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> LoadGroups(sbyte* p) => Load((int*)p);
+    /// <summary>Eight pairs (16 bytes) sign-extended into int16 pair words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<int> LoadGroups(sbyte* p) => Avx2.ConvertToVector256Int16(p).AsInt32();
 }
 
 /// <summary>x64 AVX-512BW c2: VPMADDWD on 16 channels.</summary>
@@ -329,7 +334,8 @@ public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> DotLane(Vector512<int> acc, Vector512<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector512<int> weightWords) =>
         Dot(acc, Broadcast(inputWords.GetElement(lane)), weightWords);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> LoadGroups(sbyte* p) => Load((int*)p);
+    /// <summary>Sixteen pairs (32 bytes) sign-extended into int16 pair words.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<int> LoadGroups(sbyte* p) => Avx512BW.ConvertToVector512Int16(Vector256.Load(p)).AsInt32();
 }
 
 /// <summary>Portable Vector128 depthwise step: 8 channels, PMOVSXBW/SXTL + PMULLW/MUL + widening adds.</summary>
