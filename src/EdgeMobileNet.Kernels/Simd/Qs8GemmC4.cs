@@ -263,17 +263,19 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
         int count = TRows.Count;
         sbyte* w = _weights.Pointer + (long)nb * _blockStride;
         Accumulate<TRows>(staged.Rows + (long)first * _k4, w, _bias.Pointer + nb * NR, tile, add: false);
-        if (!TStep.SaturatesPairs) { } // nothing was held back
-        else if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
-        else
+        if (TStep.SaturatesPairs) // a step that cannot saturate had nothing held back
         {
-            // One loop over the tile's entries, each added to its row: per row, a loop of 0 or 1 entries costs a
-            // mispredicted branch whenever entries are neither rare nor common.
-            var ones = Vector256.Create((short)1);
-            for (int i = staged.ListStart[first], end = staged.ListStart[first + count]; i < end; i++)
+            if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
+            else
             {
-                int entry = staged.Entries[i];
-                AddWeightColumn(tile + ((entry >> PixelBit) - first) * NR, w, (entry >> 8) & (MaxDepth - 1), entry & 0xFF, ones);
+                // One loop over the tile's entries, each added to its row: per row, a loop of 0 or 1 entries costs a
+                // mispredicted branch whenever entries are neither rare nor common.
+                var ones = Vector256.Create((short)1);
+                for (int i = staged.ListStart[first], end = staged.ListStart[first + count]; i < end; i++)
+                {
+                    int entry = staged.Entries[i];
+                    AddWeightColumn(tile + ((entry >> PixelBit) - first) * NR, w, (entry >> 8) & (MaxDepth - 1), entry & 0xFF, ones);
+                }
             }
         }
         Qs8GemmTiles.StoreRows(_requant, _rounding, tile, output + nb * NR, count, Geometry.OutC, nb * NR);
