@@ -156,6 +156,11 @@ public static unsafe class Qs8Words
         ? (ushort)(short)p[0] | (p[1] << 16)
         : Unsafe.ReadUnaligned<int>(p);
 
+    /// <summary>Two c2 words (four int8 values at p sign-extended into int16 pairs) in lanes 0 and 1: one load and PMOVSXBW.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> PairWordsSse41(sbyte* p) =>
+        Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(p)).AsSByte()).AsInt32();
+
     /// <summary>The word for the first n (below kGroup) values at p, zeros after them; reads only those n bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int PartialWord(sbyte* p, int n, int kGroup)
@@ -296,7 +301,7 @@ public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BroadcastPair(sbyte* p, out Vector256<int> first, out Vector256<int> second)
     {
-        var words = Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(p)).AsSByte()).AsInt32();
+        var words = Qs8Words.PairWordsSse41(p);
         first = Avx2.BroadcastScalarToVector256(words);
         second = Avx2.BroadcastScalarToVector256(Sse2.Shuffle(words, 0b01_01_01_01));
     }
@@ -326,7 +331,7 @@ public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BroadcastPair(sbyte* p, out Vector512<int> first, out Vector512<int> second)
     {
-        var words = Sse41.ConvertToVector128Int16(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(p)).AsSByte()).AsInt32();
+        var words = Qs8Words.PairWordsSse41(p);
         first = Avx512F.BroadcastScalarToVector512(words);
         second = Avx512F.BroadcastScalarToVector512(Sse2.Shuffle(words, 0b01_01_01_01));
     }
