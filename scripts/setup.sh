@@ -24,6 +24,7 @@ APT_PACKAGES=(
     gcc-aarch64-linux-gnu
     libc6-dev-arm64-cross
     binutils-aarch64-linux-gnu
+    binutils
     qemu-user-static
     libonnx-testdata
 )

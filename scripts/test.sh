@@ -13,6 +13,8 @@
 #   6. classify a synthetic image (and ../shared/models-upstream/person.bmp when present) with the
 #      x64 binary and with the arm64 binary under each CPU; each arm64 output is compared with x64's
 #   7. a short 'bench' under qemu as a smoke check
+#   8. (after 3) the inner loops of the main GEMM micro-kernels in both AOT binaries: multiply-adds, no calls, no
+#      stack traffic, a bounded instruction count (scripts/check-hot-loops.sh)
 #
 # Every check counts as passed, failed or skipped; a step that errors counts as one failed check.
 # The last line is "N passed, N failed" (", N skipped" when any were skipped); the exit status is
@@ -209,6 +211,20 @@ step_selftest_x64() {
     run_selftest "x64 selftest" "$LOGS/selftest-x64.log" "$T_SELFTEST_X64" "$X64_BIN" selftest
 }
 
+# Each inner loop scripts/check-hot-loops.sh inspects in the AOT binaries is one check.
+step_hot_loops() {
+    local logfile="$LOGS/hot-loops.log" line
+    bash scripts/check-hot-loops.sh > "$logfile" 2>&1
+    while IFS= read -r line; do
+        case "$line" in
+            PASS\ *) pass "${line#PASS }" ;;
+            FAIL\ *) fail "${line#FAIL }" ;;
+        esac
+    done < "$logfile"
+    grep -qE '^(PASS|FAIL) ' "$logfile" || { show_log "$logfile" 10; return 1; }
+    return 0
+}
+
 step_selftest_arm64() {
     local cpu="$1" logfile="$LOGS/selftest-arm64-$1.log"
     run_selftest "arm64 $cpu selftest ${QEMU_SELFTEST_ARGS[*]}" "$logfile" "$T_SELFTEST_QEMU" \
@@ -387,6 +403,7 @@ write_bmp "$IMAGES/synthetic-128.bmp" 128 128
 
 step "unit tests (dotnet test, x64)" step_unit_tests
 step "selftest x64 (native)" step_selftest_x64
+step "hot loops in the AOT binaries (objdump, no timing)" step_hot_loops
 for cpu in "${QEMU_CPUS[@]}"; do
     step "selftest arm64 qemu $cpu" step_selftest_arm64 "$cpu"
 done
