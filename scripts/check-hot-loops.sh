@@ -20,11 +20,11 @@ LIST=0
 [[ "${1:-}" == "--list" ]] && LIST=1
 failures=0
 
-# check ARCH BINARY SYMBOL_REGEX LOOP_MARK_REGEX MULTIPLY_REGEX MULTIPLIES MAX_INSTRUCTIONS DESCRIPTION
+# check ARCH BINARY SYMBOL_REGEX LOOP_MARK_REGEX MULTIPLY_REGEX MULTIPLIES MAX_INSTRUCTIONS DESCRIPTION [MAX_STACK]
 #   The loop is the innermost backward branch around the first instruction matching LOOP_MARK_REGEX in the
-#   function whose symbol matches SYMBOL_REGEX.
+#   function whose symbol matches SYMBOL_REGEX; MAX_STACK stack accesses are allowed [0].
 check() {
-    local arch="$1" bin="$2" symbol="$3" mark="$4" multiply="$5" multiplies="$6" max="$7" what="$8"
+    local arch="$1" bin="$2" symbol="$3" mark="$4" multiply="$5" multiplies="$6" max="$7" what="$8" max_stack="${9:-0}"
     local nm=nm objdump=(objdump -d --no-show-raw-insn -M intel) line start size listing
     if [[ "$arch" == arm64 ]]; then
         nm=aarch64-linux-gnu-nm
@@ -50,7 +50,7 @@ check() {
         # POSIX awk (Debian ships mawk): hexadecimal by hand, branches found by their mnemonic field.
         function hex(s,    i, v) { v = 0; s = tolower(s); for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
         function branch(op) { return arch == "arm64" ? (op ~ /^(b\.[a-z]+|b|cbz|cbnz|tbz|tbnz)$/) : (op ~ /^j[a-z]+$/) }
-        { sub(/^ +/, ""); a = $1; sub(/:$/, "", a); addr[NR] = hex(a); op[NR] = $2; text[NR] = $0
+        { sub(/^ +/, ""); a = $1; sub(/:$/, "", a); addr[NR] = hex(a); op[NR] = ($2 ~ /^[{]/ ? $3 : $2); text[NR] = $0
           # the target is the first field that is a bare hexadecimal address after the mnemonic
           tgt[NR] = ""; for (k = 3; k <= NF; k++) { f = $k; sub(/,$/, "", f); if (f ~ /^[0-9a-f]+$/ && $(k + 1) ~ /^</) { tgt[NR] = f; break } } }
         END {
@@ -81,8 +81,8 @@ check() {
     esac
     local n mul calls stack
     read -r n mul calls stack <<< "$result"
-    local summary="$n instructions, $mul multiply-adds, $calls calls, $stack stack accesses (limits: $multiplies, 0, 0, <= $max instructions)"
-    if (( mul == multiplies && calls == 0 && stack == 0 && n <= max )); then
+    local summary="$n instructions, $mul multiply-adds, $calls calls, $stack stack accesses (limits: $multiplies, 0, <= $max_stack, <= $max instructions)"
+    if (( mul == multiplies && calls == 0 && stack <= max_stack && n <= max )); then
         printf 'PASS %s: %s\n' "$what" "$summary"
     else
         printf 'FAIL %s: %s\n' "$what" "$summary"
@@ -100,5 +100,13 @@ check x64 "$X64" 'F32Igemm_2<.*F32Avx2_.*__PointwiseTile<.*BothVectors' 'vfmadd2
     'x64 fp32 pointwise tile 6x16 (FMA, 4 input channels)'
 check x64 "$X64" 'Qs8GemmC2Avx2__Tile<.*Rows6' 'vpmaddwd' 'vpmaddwd' 12 44 \
     'x64 int8 tile 6x16c2 (VPMADDWD, 1 pair of input channels)'
+
+# 13 vectors of state for 16 registers: one accumulator goes through the stack, measured faster than loading the
+# broadcast twice to keep it in a register (that variant 0.93-0.98x).
+check x64 "$X64" 'Qs8GemmC4_1<.*Qs8QuadStepAvx2>__Accumulate<.*Rows6' 'vpmaddubsw' 'vpmaddubsw' 12 60 \
+    'x64 int8 tile 6x16c4 (VPMADDUBSW, 1 quad of input channels)' 2
+# The VNNI form cannot run here (no VNNI on the build machine, none in QEMU 7.2): at least its loop is checked.
+check x64 "$X64" 'Qs8GemmC4_1<.*Qs8QuadStepAvxVnni>__Accumulate<.*Rows6' 'vpdpbusd' 'vpdpbusd' 12 40 \
+    'x64 int8 tile 6x16c4 AVX-VNNI (VPDPBUSD, 1 quad of input channels)'
 
 exit $(( failures > 0 ))
