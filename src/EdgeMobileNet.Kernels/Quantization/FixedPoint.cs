@@ -98,6 +98,17 @@ public static class FixedPoint
         return (int)((product + nudge) / (1L << 31));
     }
 
+    /// <summary>
+    /// A TFLite shift as <see cref="MultiplyByQuantizedMultiplier"/> applies it: the left shift max(shift, 0), the
+    /// right shift max(-shift, 0) and that right shift's remainder mask 2^right - 1 (what the vectorized
+    /// RoundingDivideByPOT steps precompute). Callers check the range [-31, 30].
+    /// </summary>
+    public static (int Left, int Right, int Mask) SplitShift(int shift)
+    {
+        int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+        return (left, right, (int)((1L << right) - 1));
+    }
+
     /// <summary>TFLite RoundingDivideByPOT: x / 2^exponent rounded half away from zero.</summary>
     /// <param name="exponent">0..31.</param>
     public static int RoundingDivideByPOT(int x, int exponent)
@@ -137,8 +148,7 @@ public static class FixedPoint
     {
         if (shift < MinShift || shift > MaxShift)
             throw new ArgumentOutOfRangeException(nameof(shift), shift, "shift must be in [-31, 30]");
-        int leftShift = shift > 0 ? shift : 0;
-        int rightShift = shift > 0 ? 0 : -shift;
+        var (leftShift, rightShift, _) = SplitShift(shift);
         int shifted = unchecked(x * (1 << leftShift));
         return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(shifted, quantizedMultiplier), rightShift);
     }

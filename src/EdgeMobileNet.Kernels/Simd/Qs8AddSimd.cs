@@ -20,9 +20,7 @@ public readonly struct Qs8TensorMultiplier
     {
         if (shift < FixedPoint.MinShift || shift > FixedPoint.MaxShift)
             throw new ArgumentOutOfRangeException(nameof(shift), shift, "shift must be in [-31, 30]");
-        _left = shift > 0 ? shift : 0;
-        _right = shift > 0 ? 0 : -shift;
-        int mask = (int)((1L << _right) - 1);
+        (_left, _right, int mask) = FixedPoint.SplitShift(shift);
         _multiplier = Vector128.Create(multiplier);
         _mask = Vector128.Create(mask);
         _halfMask = Vector128.Create(mask >> 1);

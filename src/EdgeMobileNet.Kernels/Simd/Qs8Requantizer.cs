@@ -51,8 +51,7 @@ public sealed unsafe class Qs8ChannelParams
                 throw new ArgumentException($"shift {shift} is not in [-31, 30]", nameof(p));
             // QuantizeMultiplier gives 0 or [2^30, 2^31): never int.MinValue, so the wide path needs no saturation case.
             if (p.Multipliers[i] < 0) throw new ArgumentException($"multiplier {p.Multipliers[i]} is negative", nameof(p));
-            int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-            int mask = (int)((1L << right) - 1);
+            var (left, right, mask) = FixedPoint.SplitShift(shift);
             data[c] = p.Multipliers[i];
             data[paddedChannels + c] = 1 << left;
             data[5 * paddedChannels + c] = left;
@@ -219,8 +218,7 @@ internal readonly unsafe struct Qs8Requantize8 : IQs8Rounding8<Qs8Requantize8>
     {
         if (shift < FixedPoint.MinShift || shift > FixedPoint.MaxShift)
             throw new ArgumentOutOfRangeException(nameof(shift), shift, "shift must be in [-31, 30]");
-        int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-        int mask = (int)((1L << right) - 1);
+        var (left, right, mask) = FixedPoint.SplitShift(shift);
         _multiplier = Vector256.Create(multiplier);
         _multiplierOdd = Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32();
         _rightShift = Vector256.Create(right);
