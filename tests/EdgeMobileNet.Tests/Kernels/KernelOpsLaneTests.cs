@@ -20,7 +20,7 @@ public unsafe class KernelOpsLaneTests
     }
 
     [Fact]
-    public void Qs8DotLaneIsDotByTheBroadcastWordAndLoadGroupsReadsConsecutiveWords()
+    public void Qs8DotLaneLoadGroupsAndBroadcastPairAgreeWithTheWordsTheyStandFor()
     {
         CheckQs8<Qs8DotVector128, Vector128<int>>(Vector128.IsHardwareAccelerated);
         CheckQs8<Qs8DotAvx2, Vector256<int>>(SimdKernelSets.Avx2Supported);
@@ -66,6 +66,14 @@ public unsafe class KernelOpsLaneTests
             var words = TOps.LoadGroups(groups);
             TOps.Store(loaded, words);
             for (int i = 0; i < TOps.Count; i++) Assert.Equal(Qs8Words.Word(groups + i * TOps.KGroup, TOps.KGroup), loaded[i]);
+            TOps.BroadcastPair(groups, out var first, out var second);
+            TOps.Store(got, first);
+            TOps.Store(want, second);
+            for (int i = 0; i < TOps.Count; i++)
+            {
+                Assert.Equal(Qs8Words.Word(groups, TOps.KGroup), got[i]);
+                Assert.Equal(Qs8Words.Word(groups + TOps.KGroup, TOps.KGroup), want[i]);
+            }
             for (byte lane = 0; lane < 4; lane++)
             {
                 TOps.Store(got, DotLane<TOps, TV>(TOps.Load(acc), words, lane, TOps.Load(w)));
