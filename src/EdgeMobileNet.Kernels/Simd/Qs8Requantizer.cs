@@ -15,6 +15,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 public sealed unsafe class Qs8ChannelParams
 {
     private readonly AlignedBuffer<int> _data;
+    private readonly AlignedBuffer<int> _clampedRounding;
 
     public Qs8ChannelParams(Qs8OutputParams p, int channels, int paddedChannels)
         : this(p, channels, paddedChannels, null)
@@ -60,6 +61,8 @@ public sealed unsafe class Qs8ChannelParams
             data[4 * paddedChannels + c] = mask >> 1;
             if (right == 0) AllShiftRight = false;
         }
+        _clampedRounding = new AlignedBuffer<int>((paddedChannels + 7) / 8 * Qs8RequantizeRightClamped8.GroupInts);
+        if (AllShiftRight) Qs8RequantizeRightClamped8.Pack(data[..paddedChannels], data.Slice(2 * paddedChannels, paddedChannels), _clampedRounding.Span);
         if (p.OutputMin < sbyte.MinValue || p.OutputMax > sbyte.MaxValue || p.OutputMin > p.OutputMax)
             throw new ArgumentException($"output clamp [{p.OutputMin}, {p.OutputMax}] is not inside int8", nameof(p));
         if (p.OutputZeroPoint < sbyte.MinValue || p.OutputZeroPoint > sbyte.MaxValue)
@@ -85,6 +88,12 @@ public sealed unsafe class Qs8ChannelParams
     public int* Mask { get; }
     public int* HalfMask { get; }
     public int* LeftShift { get; }
+
+    /// <summary>
+    /// <see cref="Qs8RequantizeRightClamped8"/>'s operands, per group of 8 entries (filled only where
+    /// <see cref="AllShiftRight"/>).
+    /// </summary>
+    public int* ClampedRounding => _clampedRounding.Pointer;
 }
 
 /// <summary>
@@ -290,38 +299,59 @@ internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8Requantiz
         var h = Qs8Rounding.DoublingHighMul(acc, _multiplier, _multiplierOdd);
         return Avx2.ShiftRightArithmeticVariable(Avx2.Add(Avx2.Add(h, _half), Avx2.ShiftRightArithmetic(h, 31)), _rightShift.AsUInt32());
     }
-
-    /// <summary>
-    /// <see cref="Round"/> without the correction that makes a negative half round away from zero: exact for
-    /// acc &gt;= 0, and at most 0 for acc &lt; 0 (h &lt;= 0, so (h + 2^(e-1)) >> e &lt;= 0), as is the exact result.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<int> RoundNonNegative(Vector256<int> acc)
-    {
-        var h = Qs8Rounding.DoublingHighMul(acc, _multiplier, _multiplierOdd);
-        return Avx2.ShiftRightArithmeticVariable(Avx2.Add(h, _half), _rightShift.AsUInt32());
-    }
 }
 
 /// <summary>
 /// <see cref="Qs8RequantizeRight8"/> for outputs clamped at or above the zero point (a fused ReLU or ReLU6): a
-/// negative accumulator's result, exact or not, is at most 0 and clamps to the minimum either way, so only
-/// non-negative ones need TFLite's rounding, and the sign correction goes: two operations of twelve per 8 lanes.
-/// The VPMADDUBSW GEMM alone, one process, in turn: depth 32 1.03-1.09x, 64 1.02-1.03x, 128 1.01x; whole models
-/// within noise (V1 1.0-224 int8 0.99 and 1.00, V2 1.03).
+/// negative accumulator's result, exact or not, is at most 0 and clamps to the minimum, so TFLite's rounding is needed
+/// only where it is non-negative, and there its two roundings fold into one: ((x * m + 2^30) >> 31 + 2^(e-1)) >> e =
+/// (x * m + 2^30 + 2^(30+e)) >> (31 + e) (nested floors of divisions by powers of two compose; for x &lt; 0 the sum is
+/// negative or below 2^(31+e), so the result is at most 0), taken as the high half of the 64-bit sum, then >> (e - 1).
+/// Eight operations per 8 lanes instead of ten, and the operands stay in memory
+/// (<see cref="Qs8ChannelParams.ClampedRounding"/>, each read by the instruction that uses it), so the output step
+/// holds no parameter registers (an earlier form of this fold, for every right shift, kept seven vectors of parameters
+/// per 8 channels in registers and ran shallow layers 0.94-0.95x). Against the ten-operation form, one process, in
+/// turn: V1 1.0-224 int8's depthwise layers 1.03-1.06x, pointwise at depth 32-128 1.03-1.05x, deeper 1.00-1.02x, the
+/// whole model 1.01-1.03x; V2 1.0-224 int8 1.01x.
 /// </summary>
-internal readonly struct Qs8RequantizeRightClamped8 : IQs8Rounding8<Qs8RequantizeRightClamped8>
+internal readonly unsafe struct Qs8RequantizeRightClamped8 : IQs8Rounding8<Qs8RequantizeRightClamped8>
 {
-    private readonly Qs8RequantizeRight8 _right;
+    /// <summary>Ints per group of 8 entries: m, m of the odd entries in even lanes, e - 1, then the 64-bit offsets of the even and the odd entries.</summary>
+    public const int GroupInts = 40;
+    private const int OddMultiplier = 8, ShiftLess1 = 16, EvenOffset = 24, OddOffset = 32;
+    private readonly int* _group;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Qs8RequantizeRightClamped8(Qs8RequantizeRight8 right) => _right = right;
+    private Qs8RequantizeRightClamped8(int* group) => _group = group;
+
+    /// <summary>Entry <paramref name="c"/> (a multiple of 8) and the 7 after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Qs8RequantizeRightClamped8 Load(Qs8ChannelParams p, int c) => new(p.ClampedRounding + c / 8 * GroupInts);
+
+    /// <summary>Lays out the groups from per-entry multipliers and right shifts (each at least 1).</summary>
+    public static void Pack(ReadOnlySpan<int> multipliers, ReadOnlySpan<int> rightShifts, Span<int> groups)
+    {
+        var offsets = MemoryMarshal.Cast<int, long>(groups);
+        for (int c = 0; c < multipliers.Length; c++)
+        {
+            int g = c / 8 * GroupInts, lane = c % 8, e = rightShifts[c];
+            groups[g + lane] = multipliers[c];
+            if (lane % 2 == 1) groups[g + OddMultiplier + lane - 1] = multipliers[c];
+            groups[g + ShiftLess1 + lane] = e - 1;
+            offsets[(g + (lane % 2 == 0 ? EvenOffset : OddOffset)) / 2 + lane / 2] = (1L << 30) + (1L << (30 + e));
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Qs8RequantizeRightClamped8 Load(Qs8ChannelParams p, int c) => new(Qs8RequantizeRight8.Load(p, c));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<int> Round(Vector256<int> acc) => _right.RoundNonNegative(acc);
+    public Vector256<int> Round(Vector256<int> acc)
+    {
+        // |x| < 2^30 and m < 2^31: the sums stay inside int64, their high halves inside int32.
+        var even = Avx2.Add(Avx2.Multiply(acc, Avx.LoadVector256(_group)), Avx.LoadVector256((long*)(_group + EvenOffset)));
+        var odd = Avx2.Add(Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Avx.LoadVector256(_group + OddMultiplier)),
+            Avx.LoadVector256((long*)(_group + OddOffset)));
+        var high = Avx2.Blend(Avx2.ShiftRightLogical(even, 32).AsInt32(), odd.AsInt32(), 0b1010_1010);
+        return Avx2.ShiftRightArithmeticVariable(high, Avx.LoadVector256((uint*)(_group + ShiftLess1)));
+    }
 }
 
 /// <summary>Which rounding sequence an AVX2 int8 kernel's output step runs, chosen once at load.</summary>

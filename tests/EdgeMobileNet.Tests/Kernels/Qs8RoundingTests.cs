@@ -92,9 +92,12 @@ public class Qs8RoundingTests
         var random = new Random(78);
         for (int round = 0; round < 400; round++)
         {
-            var (multipliers, shifts) = RandomRightShifts(random);
-            var p = new Qs8ChannelParams(new Qs8OutputParams(multipliers, shifts, -128, -128, 127), 8, 8);
-            var clamped = Qs8RequantizeRightClamped8.Load(p, 0);
+            // Three groups of 8 channels (its parameters are laid out per group), the one under test by turns.
+            var groups = Enumerable.Range(0, 3).Select(_ => RandomRightShifts(random)).ToArray();
+            int[] allMultipliers = [.. groups.SelectMany(g => g.Multipliers)], allShifts = [.. groups.SelectMany(g => g.Shifts)];
+            var p = new Qs8ChannelParams(new Qs8OutputParams(allMultipliers, allShifts, -128, -128, 127), 24, 24);
+            var (multipliers, shifts) = groups[round % 3];
+            var clamped = Qs8RequantizeRightClamped8.Load(p, 8 * (round % 3));
             for (int i = 0; i < 64; i++)
             {
                 var acc = RandomAccumulators(random, i % 4);
