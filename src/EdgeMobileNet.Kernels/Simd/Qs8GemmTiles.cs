@@ -146,8 +146,28 @@ internal static unsafe class Qs8GemmTiles
                 if (pair) Unsafe.WriteUnaligned(output + outC, bytes.GetUpper());
                 continue;
             }
-            for (int j = 0; j < valid; j++) output[j] = bytes.GetElement(j);
-            if (pair) for (int j = 0; j < valid; j++) output[outC + j] = bytes.GetElement(NR + j);
+            StorePartial(bytes.GetLower(), output, valid);
+            if (pair) StorePartial(bytes.GetUpper(), output + outC, valid);
         }
+    }
+
+    /// <summary>
+    /// The first <paramref name="count"/> (below 16) of 16 bytes: 8, 4, 2, 1 at a time (a 24-channel layer's last
+    /// block is one 8-byte store; element by element, each byte was a vector spilled to the stack and reloaded:
+    /// 56x56 96 -> 24 spent 15 % of its time on them).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePartial(Vector128<sbyte> bytes, sbyte* output, int count)
+    {
+        ulong word = bytes.AsUInt64().ToScalar();
+        if ((count & 8) != 0)
+        {
+            Unsafe.WriteUnaligned(output, word);
+            output += 8;
+            word = bytes.AsUInt64().GetElement(1);
+        }
+        if ((count & 4) != 0) { Unsafe.WriteUnaligned(output, (uint)word); output += 4; word >>= 32; }
+        if ((count & 2) != 0) { Unsafe.WriteUnaligned(output, (ushort)word); output += 2; word >>= 16; }
+        if ((count & 1) != 0) *output = (sbyte)word;
     }
 }
