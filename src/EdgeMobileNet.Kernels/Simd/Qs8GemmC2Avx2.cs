@@ -237,8 +237,14 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
             }
         }
 
-        // Through memory, so no accumulator's live range reaches the output step's code (the JIT would spill
-        // them inside the loop).
+        if (Qs8GemmTiles.StoresFromRegisters(_rounding, Geometry.OutC, nb * NR))
+        {
+            Qs8GemmTiles.StoreClampedRows(_requant, nb * NR, rows, output + nb * NR, Geometry.OutC,
+                acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
+            return;
+        }
+        // Otherwise through memory, so no accumulator's live range reaches the general output step's code (the JIT
+        // spilled them inside the loop).
         Avx.Store(tile, acc00); Avx.Store(tile + 8, acc01);
         if (rows > 1) { Avx.Store(tile + 16, acc10); Avx.Store(tile + 24, acc11); }
         if (rows > 2) { Avx.Store(tile + 32, acc20); Avx.Store(tile + 40, acc21); }

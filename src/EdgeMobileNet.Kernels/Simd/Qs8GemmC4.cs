@@ -260,12 +260,16 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
     /// <summary>TRows (1 to 6) pixels from <paramref name="first"/> of the chunk x output channels [nb * 16, nb * 16 + 16).</summary>
     private void Tile<TRows>(in StagedChunk staged, int first, sbyte* output, int nb, int* tile) where TRows : struct, IRowCount
     {
-        int count = TRows.Count;
+        int count = TRows.Count, oc0 = nb * NR;
         sbyte* w = _weights.Pointer + (long)nb * _blockStride;
-        Accumulate<TRows>(staged.Rows + (long)first * _k4, w, _bias.Pointer + nb * NR, tile, add: false);
+        // With nothing to add back, the output step can take the accumulators from registers.
+        bool direct = Qs8GemmTiles.StoresFromRegisters(_rounding, Geometry.OutC, oc0)
+            && (!TStep.SaturatesPairs || staged.ExcessRows is null && staged.ListStart[first] == staged.ListStart[first + count]);
+        Accumulate<TRows>(staged.Rows + (long)first * _k4, w, _bias.Pointer + oc0, tile, add: false, direct ? output + oc0 : null, oc0);
+        if (direct) return;
         if (TStep.SaturatesPairs) // a step that cannot saturate had nothing held back
         {
-            if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true);
+            if (staged.ExcessRows is not null) Accumulate<TRows>(staged.ExcessRows + (long)first * _k4, w, null, tile, add: true, null, oc0);
             else
             {
                 // One loop over the tile's entries, each added to its row: per row, a loop of 0 or 1 entries costs a
@@ -278,16 +282,18 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
                 }
             }
         }
-        Qs8GemmTiles.StoreRows(_requant, _rounding, tile, output + nb * NR, count, Geometry.OutC, nb * NR);
+        Qs8GemmTiles.StoreRows(_requant, _rounding, tile, output + oc0, count, Geometry.OutC, oc0);
     }
 
     /// <summary>
     /// The tile's arithmetic over TRows rows of unsigned bytes whose pairs sum to at most 256: per quad of input
     /// channels one VPBROADCASTD per row, two weight loads, and per row and half VPMADDUBSW + VPMADDWD + VPADDD.
-    /// Starts from the bias and stores the tile, or (<paramref name="add"/>) starts from zero and adds to it.
+    /// Starts from the bias and stores the tile, or (<paramref name="add"/>) starts from zero and adds to it; or, given
+    /// an <paramref name="output"/>, requantizes the sums of channels from <paramref name="oc0"/> into it
+    /// (<see cref="Qs8GemmTiles.StoreClampedRows"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Accumulate<TRows>(byte* a, sbyte* w, int* bias, int* tile, bool add) where TRows : struct, IRowCount
+    private void Accumulate<TRows>(byte* a, sbyte* w, int* bias, int* tile, bool add, sbyte* output, int oc0) where TRows : struct, IRowCount
     {
         int rows = TRows.Count, stride = _k4;
         var acc00 = add ? Vector256<int>.Zero : Avx.LoadVector256(bias);
@@ -308,7 +314,12 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
             if (rows > 4) { x = Vector256.Create(a4[quad]).AsByte(); acc40 = Step(acc40, x, w0, ones); acc41 = Step(acc41, x, w1, ones); }
             if (rows > 5) { x = Vector256.Create(a5[quad]).AsByte(); acc50 = Step(acc50, x, w0, ones); acc51 = Step(acc51, x, w1, ones); }
         }
-        // Through memory, so no accumulator's live range reaches the code after the loop.
+        if (output is not null)
+        {
+            Qs8GemmTiles.StoreClampedRows(_requant, oc0, rows, output, Geometry.OutC,
+                acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
+            return;
+        }
         Put(tile, acc00, add); Put(tile + 8, acc01, add);
         if (rows > 1) { Put(tile + 16, acc10, add); Put(tile + 24, acc11, add); }
         if (rows > 2) { Put(tile + 32, acc20, add); Put(tile + 40, acc21, add); }

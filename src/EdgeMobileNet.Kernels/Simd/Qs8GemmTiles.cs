@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeMobileNet.Kernels.Dispatch;
 using EdgeMobileNet.Kernels.Quantization;
 
@@ -127,6 +128,48 @@ internal static unsafe class Qs8GemmTiles
         }
     }
 
+    /// <summary>
+    /// Whether a tile of output channels [oc0, oc0 + 16) can be requantized straight from its accumulator registers
+    /// (<see cref="StoreClampedRows"/>): a whole block, with the clamped rounding.
+    /// </summary>
+    public static bool StoresFromRegisters(Qs8RoundingKind rounding, int outC, int oc0) =>
+        rounding == Qs8RoundingKind.RightShiftClamped && oc0 + NR <= outC;
+
+    /// <summary>
+    /// The output step of a whole block (16 channels from <paramref name="oc0"/>) with the clamped rounding, on
+    /// accumulators still in registers (row r's channels 0-7 in accR0, 8-15 in accR1): two rows per step, as
+    /// <see cref="StoreRows"/>, without the tile's round trip through memory. Kept to this rounding, whose parameters
+    /// are read from memory, so the accumulators are the only vectors live across the loop: V1 1.0-224 int8's
+    /// pointwise layers 1.00-1.11x (depth 32 most), the model 1.02x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreClampedRows(Qs8ChannelParams requant, int oc0, int rows, sbyte* output, int outC,
+        Vector256<int> acc00, Vector256<int> acc01, Vector256<int> acc10, Vector256<int> acc11,
+        Vector256<int> acc20, Vector256<int> acc21, Vector256<int> acc30, Vector256<int> acc31,
+        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51)
+    {
+        var zp = Vector256.Create((short)requant.ZeroPoint);
+        var min = Vector256.Create((sbyte)requant.Min);
+        var max = Vector256.Create((sbyte)requant.Max);
+        var low = Qs8RequantizeRightClamped8.Load(requant, oc0);
+        var high = Qs8RequantizeRightClamped8.Load(requant, oc0 + 8);
+        StoreRowPair(Qs8Rounding.TwoPixels16(low, high, acc00, acc01, rows > 1 ? acc10 : acc00, rows > 1 ? acc11 : acc01, zp, min, max),
+            output, outC, rows > 1);
+        if (rows > 2)
+            StoreRowPair(Qs8Rounding.TwoPixels16(low, high, acc20, acc21, rows > 3 ? acc30 : acc20, rows > 3 ? acc31 : acc21, zp, min, max),
+                output + 2 * outC, outC, rows > 3);
+        if (rows > 4)
+            StoreRowPair(Qs8Rounding.TwoPixels16(low, high, acc40, acc41, rows > 5 ? acc50 : acc40, rows > 5 ? acc51 : acc41, zp, min, max),
+                output + 4 * outC, outC, rows > 5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowPair(Vector256<sbyte> bytes, sbyte* output, int outC, bool pair)
+    {
+        Unsafe.WriteUnaligned(output, bytes.GetLower());
+        if (pair) Unsafe.WriteUnaligned(output + outC, bytes.GetUpper());
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRows<TRound>(Qs8ChannelParams requant, int* tile, sbyte* output, int rows, int outC,
         int oc0, int valid) where TRound : struct, IQs8Rounding8<TRound>
@@ -139,11 +182,12 @@ internal static unsafe class Qs8GemmTiles
         for (int m = 0; m < rows; m += 2, tile += 2 * NR, output += 2 * outC)
         {
             bool pair = m + 1 < rows;
-            var bytes = Qs8Rounding.TwoPixels16(low, high, tile, pair ? tile + NR : tile, zp, min, max);
+            int* next = pair ? tile + NR : tile;
+            var bytes = Qs8Rounding.TwoPixels16(low, high, Avx.LoadVector256(tile), Avx.LoadVector256(tile + 8),
+                Avx.LoadVector256(next), Avx.LoadVector256(next + 8), zp, min, max);
             if (valid == NR)
             {
-                Unsafe.WriteUnaligned(output, bytes.GetLower());
-                if (pair) Unsafe.WriteUnaligned(output + outC, bytes.GetUpper());
+                StoreRowPair(bytes, output, outC, pair);
                 continue;
             }
             StorePartial(bytes.GetLower(), output, valid);

@@ -395,18 +395,19 @@ internal static class Qs8Rounding
     }
 
     /// <summary>
-    /// Two pixels' 16 channels (int32 at <paramref name="a"/> and <paramref name="b"/>) rounded, zero point added
-    /// and clamped, as 32 bytes: a's 16 then b's. The zero point and clamp act after narrowing (int16 saturating add,
-    /// int8 max/min), exact because the clamp range and zero point lie inside int8: a value that saturates in int16
-    /// is far outside the clamp range either way.
+    /// Two pixels' 16 channels (int32: a's channels 0-7 in <paramref name="a0"/>, 8-15 in <paramref name="a1"/>, b's
+    /// likewise) rounded, zero point added and clamped, as 32 bytes: a's 16 then b's. The zero point and clamp act
+    /// after narrowing (int16 saturating add, int8 max/min), exact because the clamp range and zero point lie inside
+    /// int8: a value that saturates in int16 is far outside the clamp range either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector256<sbyte> TwoPixels16<TRound>(in TRound low, in TRound high, int* a, int* b,
-        Vector256<short> zp, Vector256<sbyte> min, Vector256<sbyte> max) where TRound : struct, IQs8Rounding8<TRound>
+    public static Vector256<sbyte> TwoPixels16<TRound>(in TRound low, in TRound high, Vector256<int> a0, Vector256<int> a1,
+        Vector256<int> b0, Vector256<int> b1, Vector256<short> zp, Vector256<sbyte> min, Vector256<sbyte> max)
+        where TRound : struct, IQs8Rounding8<TRound>
     {
         // int16 lanes hold channels [0-3, 8-11 | 4-7, 12-15]; bytes [a0-3, a8-11, b0-3, b8-11 | a4-7, a12-15, b4-7, b12-15].
-        var wa = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(Avx.LoadVector256(a)), high.Round(Avx.LoadVector256(a + 8))), zp);
-        var wb = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(Avx.LoadVector256(b)), high.Round(Avx.LoadVector256(b + 8))), zp);
+        var wa = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(a0), high.Round(a1)), zp);
+        var wb = Avx2.AddSaturate(Avx2.PackSignedSaturate(low.Round(b0), high.Round(b1)), zp);
         var bytes = Avx2.Min(Avx2.Max(Avx2.PackSignedSaturate(wa, wb), min), max);
         return Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte();
     }
