@@ -239,7 +239,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
 
         if (Qs8GemmTiles.StoresFromRegisters(_rounding, Geometry.OutC, nb * NR))
         {
-            Qs8GemmTiles.StoreClampedRows(_requant, nb * NR, rows, output + nb * NR, Geometry.OutC,
+            Qs8GemmTiles.StoreClampedRowsFromRegisters(_requant, nb * NR, rows, output + nb * NR, Geometry.OutC,
                 acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
             return;
         }

@@ -290,7 +290,7 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
     /// channels one VPBROADCASTD per row, two weight loads, and per row and half VPMADDUBSW + VPMADDWD + VPADDD.
     /// Starts from the bias and stores the tile, or (<paramref name="add"/>) starts from zero and adds to it; or, given
     /// an <paramref name="output"/>, requantizes the sums of channels from <paramref name="oc0"/> into it
-    /// (<see cref="Qs8GemmTiles.StoreClampedRows"/>).
+    /// (<see cref="Qs8GemmTiles.StoreClampedRowsFromRegisters"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Accumulate<TRows>(byte* a, sbyte* w, int* bias, int* tile, bool add, sbyte* output, int oc0) where TRows : struct, IRowCount
@@ -316,7 +316,7 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
         }
         if (output is not null)
         {
-            Qs8GemmTiles.StoreClampedRows(_requant, oc0, rows, output, Geometry.OutC,
+            Qs8GemmTiles.StoreClampedRowsFromRegisters(_requant, oc0, rows, output, Geometry.OutC,
                 acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
             return;
         }

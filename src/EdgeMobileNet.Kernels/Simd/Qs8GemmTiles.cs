@@ -129,8 +129,8 @@ internal static unsafe class Qs8GemmTiles
     }
 
     /// <summary>
-    /// Whether a tile of output channels [oc0, oc0 + 16) can be requantized straight from its accumulator registers
-    /// (<see cref="StoreClampedRows"/>): a whole block, with the clamped rounding.
+    /// Whether a tile of output channels [oc0, oc0 + 16) is requantized straight from its accumulator registers
+    /// (<see cref="StoreClampedRowsFromRegisters"/>): a whole block, with the clamped rounding.
     /// </summary>
     public static bool StoresFromRegisters(Qs8RoundingKind rounding, int outC, int oc0) =>
         rounding == Qs8RoundingKind.RightShiftClamped && oc0 + NR <= outC;
@@ -138,21 +138,28 @@ internal static unsafe class Qs8GemmTiles
     /// <summary>
     /// The output step of a whole block (16 channels from <paramref name="oc0"/>) with the clamped rounding, on
     /// accumulators still in registers (row r's channels 0-7 in accR0, 8-15 in accR1): two rows per step, as
-    /// <see cref="StoreRows"/>, without the tile's round trip through memory. Kept to this rounding, whose parameters
-    /// are read from memory, so the accumulators are the only vectors live across the loop: V1 1.0-224 int8's
-    /// pointwise layers 1.00-1.11x (depth 32 most), the model 1.02x.
+    /// <see cref="StoreRows"/>, without the tile's round trip through memory. The rounding's parameters are read from
+    /// memory, so the accumulators are the only vectors live across the loop: V1 1.0-224 int8's depth 32-64
+    /// pointwise layers and first layer 1.03-1.10x, V2 1.0-224 int8's expansions 1.02-1.14x. The unclamped right-shift
+    /// rounding the same way measured 0.92-1.06x per V2 projection, nothing overall: it stays on the memory path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreClampedRows(Qs8ChannelParams requant, int oc0, int rows, sbyte* output, int outC,
+    public static void StoreClampedRowsFromRegisters(Qs8ChannelParams requant, int oc0, int rows, sbyte* output, int outC,
         Vector256<int> acc00, Vector256<int> acc01, Vector256<int> acc10, Vector256<int> acc11,
         Vector256<int> acc20, Vector256<int> acc21, Vector256<int> acc30, Vector256<int> acc31,
-        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51)
+        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51) =>
+        StoreRowsFromRegisters(Qs8RequantizeRightClamped8.Load(requant, oc0), Qs8RequantizeRightClamped8.Load(requant, oc0 + 8),
+            requant, rows, output, outC, acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowsFromRegisters<TRound>(in TRound low, in TRound high, Qs8ChannelParams requant, int rows,
+        sbyte* output, int outC, Vector256<int> acc00, Vector256<int> acc01, Vector256<int> acc10, Vector256<int> acc11,
+        Vector256<int> acc20, Vector256<int> acc21, Vector256<int> acc30, Vector256<int> acc31,
+        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51) where TRound : struct, IQs8Rounding8<TRound>
     {
         var zp = Vector256.Create((short)requant.ZeroPoint);
         var min = Vector256.Create((sbyte)requant.Min);
         var max = Vector256.Create((sbyte)requant.Max);
-        var low = Qs8RequantizeRightClamped8.Load(requant, oc0);
-        var high = Qs8RequantizeRightClamped8.Load(requant, oc0 + 8);
         StoreRowPair(Qs8Rounding.TwoPixels16(low, high, acc00, acc01, rows > 1 ? acc10 : acc00, rows > 1 ? acc11 : acc01, zp, min, max),
             output, outC, rows > 1);
         if (rows > 2)

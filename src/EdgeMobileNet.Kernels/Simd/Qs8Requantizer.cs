@@ -15,7 +15,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 public sealed unsafe class Qs8ChannelParams
 {
     private readonly AlignedBuffer<int> _data;
-    private readonly AlignedBuffer<int> _clampedRounding;
+    private readonly AlignedBuffer<int> _rightShiftGroups;
 
     public Qs8ChannelParams(Qs8OutputParams p, int channels, int paddedChannels)
         : this(p, channels, paddedChannels, null)
@@ -61,8 +61,8 @@ public sealed unsafe class Qs8ChannelParams
             data[4 * paddedChannels + c] = mask >> 1;
             if (right == 0) AllShiftRight = false;
         }
-        _clampedRounding = new AlignedBuffer<int>((paddedChannels + 7) / 8 * Qs8RequantizeRightClamped8.GroupInts);
-        if (AllShiftRight) Qs8RequantizeRightClamped8.Pack(data[..paddedChannels], data.Slice(2 * paddedChannels, paddedChannels), _clampedRounding.Span);
+        _rightShiftGroups = new AlignedBuffer<int>((paddedChannels + 7) / 8 * Qs8RequantizeRight8.GroupInts);
+        if (AllShiftRight) Qs8RequantizeRight8.Pack(data[..paddedChannels], data.Slice(2 * paddedChannels, paddedChannels), _rightShiftGroups.Span);
         if (p.OutputMin < sbyte.MinValue || p.OutputMax > sbyte.MaxValue || p.OutputMin > p.OutputMax)
             throw new ArgumentException($"output clamp [{p.OutputMin}, {p.OutputMax}] is not inside int8", nameof(p));
         if (p.OutputZeroPoint < sbyte.MinValue || p.OutputZeroPoint > sbyte.MaxValue)
@@ -90,10 +90,10 @@ public sealed unsafe class Qs8ChannelParams
     public int* LeftShift { get; }
 
     /// <summary>
-    /// <see cref="Qs8RequantizeRightClamped8"/>'s operands, per group of 8 entries (filled only where
-    /// <see cref="AllShiftRight"/>).
+    /// The operands of <see cref="Qs8RequantizeRight8"/> and <see cref="Qs8RequantizeRightClamped8"/>, per group of 8
+    /// entries (filled only where <see cref="AllShiftRight"/>).
     /// </summary>
-    public int* ClampedRounding => _clampedRounding.Pointer;
+    public int* RightShiftGroups => _rightShiftGroups.Pointer;
 }
 
 /// <summary>
@@ -262,19 +262,41 @@ internal readonly unsafe struct Qs8Requantize8 : IQs8Rounding8<Qs8Requantize8>
 /// </summary>
 internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8RequantizeRight8>
 {
-    private readonly Vector256<int> _multiplier, _multiplierOdd, _rightShift, _half;
+    /// <summary>
+    /// Ints per group of 8 entries (<see cref="Qs8ChannelParams.RightShiftGroups"/>): m, m of the odd entries in even
+    /// lanes, e, 2^(e-1), e - 1, then the 64-bit offsets 2^30 + 2^(30+e) of the even and of the odd entries. Both
+    /// right-shift roundings read them from memory, each operand by the instruction that uses it, so an output step
+    /// holds no parameter registers.
+    /// </summary>
+    public const int GroupInts = 56;
+    internal const int OddMultiplier = 8, Shift = 16, Half = 24, ShiftLess1 = 32, EvenOffset = 40, OddOffset = 48;
+    private readonly int* _group;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Qs8RequantizeRight8(Qs8ChannelParams p, int c)
+    private Qs8RequantizeRight8(int* group) => _group = group;
+
+    /// <summary>Entry <paramref name="c"/> (a multiple of 8) and the 7 after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Qs8RequantizeRight8 Load(Qs8ChannelParams p, int c) => new(Group(p, c));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int* Group(Qs8ChannelParams p, int c) => p.RightShiftGroups + c / 8 * GroupInts;
+
+    /// <summary>Lays out the groups from per-entry multipliers and right shifts (each at least 1).</summary>
+    public static void Pack(ReadOnlySpan<int> multipliers, ReadOnlySpan<int> rightShifts, Span<int> groups)
     {
-        _multiplier = Avx.LoadVector256(p.Multiplier + c);
-        _multiplierOdd = Avx2.ShiftRightLogical(_multiplier.AsInt64(), 32).AsInt32();
-        _rightShift = Avx.LoadVector256(p.RightShift + c);
-        _half = Avx2.Add(Avx.LoadVector256(p.HalfMask + c), Vector256<int>.One);
+        var offsets = MemoryMarshal.Cast<int, long>(groups);
+        for (int c = 0; c < multipliers.Length; c++)
+        {
+            int g = c / 8 * GroupInts, lane = c % 8, e = rightShifts[c];
+            groups[g + lane] = multipliers[c];
+            if (lane % 2 == 1) groups[g + OddMultiplier + lane - 1] = multipliers[c];
+            groups[g + Shift + lane] = e;
+            groups[g + Half + lane] = 1 << (e - 1);
+            groups[g + ShiftLess1 + lane] = e - 1;
+            offsets[(g + (lane % 2 == 0 ? EvenOffset : OddOffset)) / 2 + lane / 2] = (1L << 30) + (1L << (30 + e));
+        }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Qs8RequantizeRight8 Load(Qs8ChannelParams p, int c) => new(p, c);
 
     /// <summary>
     /// Whether this rounding is exact for a kernel whose accumulators are <paramref name="foldedBias"/> (input zero
@@ -296,8 +318,9 @@ internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8Requantiz
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<int> Round(Vector256<int> acc)
     {
-        var h = Qs8Rounding.DoublingHighMul(acc, _multiplier, _multiplierOdd);
-        return Avx2.ShiftRightArithmeticVariable(Avx2.Add(Avx2.Add(h, _half), Avx2.ShiftRightArithmetic(h, 31)), _rightShift.AsUInt32());
+        var h = Qs8Rounding.DoublingHighMul(acc, Avx.LoadVector256(_group), Avx.LoadVector256(_group + OddMultiplier));
+        var sum = Avx2.Add(Avx2.Add(h, Avx.LoadVector256(_group + Half)), Avx2.ShiftRightArithmetic(h, 31));
+        return Avx2.ShiftRightArithmeticVariable(sum, Avx.LoadVector256((uint*)(_group + Shift)));
     }
 }
 
@@ -308,7 +331,7 @@ internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8Requantiz
 /// (x * m + 2^30 + 2^(30+e)) >> (31 + e) (nested floors of divisions by powers of two compose; for x &lt; 0 the sum is
 /// negative or below 2^(31+e), so the result is at most 0), taken as the high half of the 64-bit sum, then >> (e - 1).
 /// Eight operations per 8 lanes instead of ten, and the operands stay in memory
-/// (<see cref="Qs8ChannelParams.ClampedRounding"/>, each read by the instruction that uses it), so the output step
+/// (<see cref="Qs8ChannelParams.RightShiftGroups"/>, each read by the instruction that uses it), so the output step
 /// holds no parameter registers (an earlier form of this fold, for every right shift, kept seven vectors of parameters
 /// per 8 channels in registers and ran shallow layers 0.94-0.95x). Against the ten-operation form, one process, in
 /// turn: V1 1.0-224 int8's depthwise layers 1.03-1.06x, pointwise at depth 32-128 1.03-1.05x, deeper 1.00-1.02x, the
@@ -316,9 +339,8 @@ internal readonly unsafe struct Qs8RequantizeRight8 : IQs8Rounding8<Qs8Requantiz
 /// </summary>
 internal readonly unsafe struct Qs8RequantizeRightClamped8 : IQs8Rounding8<Qs8RequantizeRightClamped8>
 {
-    /// <summary>Ints per group of 8 entries: m, m of the odd entries in even lanes, e - 1, then the 64-bit offsets of the even and the odd entries.</summary>
-    public const int GroupInts = 40;
-    private const int OddMultiplier = 8, ShiftLess1 = 16, EvenOffset = 24, OddOffset = 32;
+    private const int OddMultiplier = Qs8RequantizeRight8.OddMultiplier, ShiftLess1 = Qs8RequantizeRight8.ShiftLess1,
+        EvenOffset = Qs8RequantizeRight8.EvenOffset, OddOffset = Qs8RequantizeRight8.OddOffset;
     private readonly int* _group;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -326,21 +348,7 @@ internal readonly unsafe struct Qs8RequantizeRightClamped8 : IQs8Rounding8<Qs8Re
 
     /// <summary>Entry <paramref name="c"/> (a multiple of 8) and the 7 after it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Qs8RequantizeRightClamped8 Load(Qs8ChannelParams p, int c) => new(p.ClampedRounding + c / 8 * GroupInts);
-
-    /// <summary>Lays out the groups from per-entry multipliers and right shifts (each at least 1).</summary>
-    public static void Pack(ReadOnlySpan<int> multipliers, ReadOnlySpan<int> rightShifts, Span<int> groups)
-    {
-        var offsets = MemoryMarshal.Cast<int, long>(groups);
-        for (int c = 0; c < multipliers.Length; c++)
-        {
-            int g = c / 8 * GroupInts, lane = c % 8, e = rightShifts[c];
-            groups[g + lane] = multipliers[c];
-            if (lane % 2 == 1) groups[g + OddMultiplier + lane - 1] = multipliers[c];
-            groups[g + ShiftLess1 + lane] = e - 1;
-            offsets[(g + (lane % 2 == 0 ? EvenOffset : OddOffset)) / 2 + lane / 2] = (1L << 30) + (1L << (30 + e));
-        }
-    }
+    public static Qs8RequantizeRightClamped8 Load(Qs8ChannelParams p, int c) => new(Qs8RequantizeRight8.Group(p, c));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<int> Round(Vector256<int> acc)
