@@ -27,6 +27,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
     private readonly bool _pointwise;
     private readonly F32Igemm<TOps, TV>? _im2col;
     private readonly int _stagedPixels;
+    private readonly (int From, int To) _inside; // output columns whose window rows lie inside the input's width
     private readonly AlignedBuffer<float> _packed;
     private readonly float[] _zeros;
     private readonly int _nr, _blocks, _k, _blockStride, _chunkPixels;
@@ -71,6 +72,7 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
             // Staged rows live on the stack: 64 KB per chunk. The filter [OutC][taps * InC] is already the pointwise
             // instance's [OutC][K].
             _stagedPixels = Math.Clamp(16384 / _k, MR, 1024) / MR * MR;
+            _inside = Im2colRows.InsideColumns(g);
             _im2col = new F32Igemm<TOps, TV>(FullyConnectedGeometry.Of(_stagedPixels, _k, g.OutC), filter, bias, outputMin, outputMax);
         }
     }
@@ -128,52 +130,30 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
         var g = Geometry;
         float* rowsSpace = stackalloc float[_stagedPixels * _k + CacheLine.Bytes / sizeof(float)];
         float* rows = CacheLine.Align(rowsSpace);
-        int* origins = stackalloc int[3 * _stagedPixels];
         fixed (float* inp = input)
         {
             for (int c0 = p0; c0 < p1; c0 += _stagedPixels)
             {
                 int n = Math.Min(_stagedPixels, p1 - c0);
-                Im2col(inp, rows, c0, n, origins);
+                Im2colRows.Write(g, inp, rows, _k, c0, n, _inside, new FloatCopy());
                 _im2col!.ComputeBlocks(new ReadOnlySpan<float>(rows, n * _k), output.Slice(c0 * g.OutC, n * g.OutC), 0, n, nb0, nb1);
             }
         }
     }
 
-    /// <summary>
-    /// im2col rows (K floats in the packed (ky, kx, ic) order, zeros for padding) of pixels [first, first + pixels).
-    /// A window row inside the input is one run of KernelW x InC contiguous floats.
-    /// </summary>
-    private void Im2col(float* input, float* target, int first, int pixels, int* origins)
+    /// <summary>Copies floats into the im2col rows a vector at a time; padding is zeros.</summary>
+    private readonly struct FloatCopy : IIm2colCopy<float, float>
     {
-        var g = Geometry;
-        int* b = origins, y = origins + pixels, x = y + pixels;
-        TileOrigins.Fill(g, first, pixels, pixels, b, y, x);
-        int run = g.KernelW * g.InC, n = TOps.Count;
-        for (int p = 0; p < pixels; p++, target += _k)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Copy(float* source, float* target, int count)
         {
-            bool columnsInside = x[p] >= 0 && x[p] + (g.KernelW - 1) * g.DilationW < g.InW && g.DilationW == 1;
-            float* t = target;
-            for (int ky = 0; ky < g.KernelH; ky++)
-            {
-                int iy = y[p] + ky * g.DilationH;
-                if (columnsInside && (uint)iy < (uint)_inH)
-                {
-                    float* source = input + (((long)b[p] * _inH + iy) * _inW + x[p]) * _inC;
-                    int i = 0;
-                    for (; i + n <= run; i += n) TOps.Store(t + i, TOps.Load(source + i));
-                    for (; i < run; i++) t[i] = source[i];
-                    t += run;
-                    continue;
-                }
-                for (int kx = 0; kx < g.KernelW; kx++, t += _inC)
-                {
-                    float* source = Row(input, null, b[p], iy, x[p] + kx * g.DilationW);
-                    if (source is null) new Span<float>(t, _inC).Clear();
-                    else new ReadOnlySpan<float>(source, _inC).CopyTo(new Span<float>(t, _inC));
-                }
-            }
+            int i = 0, n = TOps.Count;
+            for (; i + n <= count; i += n) TOps.Store(target + i, TOps.Load(source + i));
+            for (; i < count; i++) target[i] = source[i];
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Pad(float* target, int count) => new Span<float>(target, count).Clear();
     }
 
     /// <summary>A 6-pixel x 2-vector tile of a windowed convolution: each tap's six input rows through <see cref="Row"/>.</summary>

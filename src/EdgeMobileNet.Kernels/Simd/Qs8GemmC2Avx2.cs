@@ -31,6 +31,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
     private readonly bool _pointwise;
     private readonly Qs8RoundingKind _rounding; // the shortest exact output rounding for these parameters
     private readonly short _inputZeroPoint;
+    private readonly (int From, int To) _inside; // output columns whose window rows lie inside the input's width
 
     public static bool IsSupported => Avx2.IsSupported;
 
@@ -80,6 +81,7 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _blocks * NR);
         _rounding = Qs8RequantizeRight8.Choose(_requant, packedBias[..g.OutC], _k);
         _chunkPixels = Math.Clamp(ChunkBytes / (2 * _evenK), MR, 1024) / MR * MR;
+        _inside = Im2colRows.InsideColumns(g);
     }
 
     [SkipLocalsInit]
@@ -121,54 +123,33 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
         }
     }
 
-    /// <summary>
-    /// The im2col rows (int16, even K) of output pixels [first, first + pixels). A window row lying wholly inside the
-    /// input is one contiguous run (KernelW x InC values) and is widened 16 at a time, the last 16 overlapping
-    /// into values written later (or the scratch slack) as long as the load stays inside the input.
-    /// </summary>
+    /// <summary>The im2col rows (int16, even K: the odd value 0) of output pixels [first, first + pixels).</summary>
     private void Im2col(sbyte* input, sbyte* inputEnd, short* target, int first, int pixels)
     {
-        var g = Geometry;
-        int plane = g.OutH * g.OutW, run = g.KernelW * g.InC;
-        int b = first / plane, oy = (first - b * plane) / g.OutW, ox = first - b * plane - oy * g.OutW;
-        for (int p = 0; p < pixels; p++, target += _evenK, NextPixel(g, ref b, ref oy, ref ox))
-        {
-            int iy0 = oy * g.StrideH - g.PadTop, ix0 = ox * g.StrideW - g.PadLeft;
-            bool columnsInside = ix0 >= 0 && ix0 + (g.KernelW - 1) * g.DilationW < g.InW;
-            short* t = target;
-            for (int ky = 0; ky < g.KernelH; ky++)
-            {
-                int iy = iy0 + ky * g.DilationH;
-                bool rowInside = (uint)iy < (uint)g.InH;
-                sbyte* source = input + (((long)b * g.InH + iy) * g.InW + ix0) * g.InC;
-                if (rowInside && columnsInside && g.DilationW == 1)
-                {
-                    int i = 0;
-                    for (; i + 16 <= run; i += 16) Avx.Store(t + i, Avx2.ConvertToVector256Int16(source + i));
-                    if (i < run && source + i + 16 <= inputEnd) Avx.Store(t + i, Avx2.ConvertToVector256Int16(source + i));
-                    else for (; i < run; i++) t[i] = source[i];
-                    t += run;
-                    continue;
-                }
-                for (int kx = 0; kx < g.KernelW; kx++, t += g.InC)
-                {
-                    int ix = ix0 + kx * g.DilationW;
-                    if (rowInside && (uint)ix < (uint)g.InW) WidenRow(source + (long)kx * g.DilationW * g.InC, t, g.InC);
-                    else new Span<short>(t, g.InC).Fill(_inputZeroPoint);
-                }
-            }
-            if (_k != _evenK) target[_k] = 0;
-        }
+        Im2colRows.Write(Geometry, input, target, _evenK, first, pixels, _inside, new WidenCopy(inputEnd, _inputZeroPoint));
+        // After the rows: a row's overlapping last store may have run into this value.
+        if (_k != _evenK) for (int p = 0; p < pixels; p++) target[(long)p * _evenK + _k] = 0;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void NextPixel(in ConvGeometry g, ref int b, ref int oy, ref int ox)
+    /// <summary>
+    /// Sign-extends input bytes into the int16 im2col rows, 16 at a time, the last 16 overlapping into values written
+    /// later (the row's next run, or the scratch slack) as long as the load stays inside the input; padding is the
+    /// input zero point.
+    /// </summary>
+    private readonly struct WidenCopy(sbyte* inputEnd, short zeroPoint) : IIm2colCopy<sbyte, short>
     {
-        if (++ox < g.OutW) return;
-        ox = 0;
-        if (++oy < g.OutH) return;
-        oy = 0;
-        b++;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Copy(sbyte* source, short* target, int count)
+        {
+            int i = 0;
+            for (; i + 16 <= count; i += 16) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
+            if (i == count) return;
+            if (source + i + 16 <= inputEnd) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
+            else for (; i < count; i++) target[i] = source[i];
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Pad(short* target, int count) => new Span<short>(target, count).Fill(zeroPoint);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
