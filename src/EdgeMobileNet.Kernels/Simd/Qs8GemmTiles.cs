@@ -147,19 +147,14 @@ internal static unsafe class Qs8GemmTiles
     public static void StoreClampedRowsFromRegisters(Qs8ChannelParams requant, int oc0, int rows, sbyte* output, int outC,
         Vector256<int> acc00, Vector256<int> acc01, Vector256<int> acc10, Vector256<int> acc11,
         Vector256<int> acc20, Vector256<int> acc21, Vector256<int> acc30, Vector256<int> acc31,
-        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51) =>
-        StoreRowsFromRegisters(Qs8RequantizeRightClamped8.Load(requant, oc0), Qs8RequantizeRightClamped8.Load(requant, oc0 + 8),
-            requant, rows, output, outC, acc00, acc01, acc10, acc11, acc20, acc21, acc30, acc31, acc40, acc41, acc50, acc51);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRowsFromRegisters<TRound>(in TRound low, in TRound high, Qs8ChannelParams requant, int rows,
-        sbyte* output, int outC, Vector256<int> acc00, Vector256<int> acc01, Vector256<int> acc10, Vector256<int> acc11,
-        Vector256<int> acc20, Vector256<int> acc21, Vector256<int> acc30, Vector256<int> acc31,
-        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51) where TRound : struct, IQs8Rounding8<TRound>
+        Vector256<int> acc40, Vector256<int> acc41, Vector256<int> acc50, Vector256<int> acc51)
     {
+        var low = Qs8RequantizeRightClamped8.Load(requant, oc0);
+        var high = Qs8RequantizeRightClamped8.Load(requant, oc0 + 8);
         var zp = Vector256.Create((short)requant.ZeroPoint);
         var min = Vector256.Create((sbyte)requant.Min);
         var max = Vector256.Create((sbyte)requant.Max);
+        // Rows in pairs; a last odd row is paired with itself and only its half stored.
         StoreRowPair(Qs8Rounding.TwoPixels16(low, high, acc00, acc01, rows > 1 ? acc10 : acc00, rows > 1 ? acc11 : acc01, zp, min, max),
             output, outC, rows > 1);
         if (rows > 2)
