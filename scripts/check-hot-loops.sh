@@ -94,8 +94,8 @@ check arm64 "$ARM64" 'F32Igemm_2<.*F32AdvSimd_.*__PointwiseTile<.*BothVectors' '
     'arm64 fp32 pointwise tile 6x8 (FMLA by element, 4 input channels)'
 check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8DotDp_.*__Tile$' 'sdot.*\.4b\[0\]' 'sdot' 32 64 \
     'arm64 int8 tile 4x8c4 Dp (SDOT by element, 4 groups)'
-check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8Dot(AdvSimd|Vector128)_.*__Tile$' 'smull2' 'smull' 32 130 \
-    'arm64 int8 tile 4x8c2 AdvSimd (SMULL/SMULL2, 2 groups)'
+check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8Dot(AdvSimd|Vector128)_.*__Tile$' 'smull2' '^(smull|smlal)' 32 100 \
+    'arm64 int8 tile 4x8c2 AdvSimd (SMULL + SMLAL widening multiply-accumulate, 2 groups)'
 check x64 "$X64" 'F32Igemm_2<.*F32Avx2_.*__PointwiseTile<.*BothVectors' 'vfmadd231ps' 'vfmadd' 48 100 \
     'x64 fp32 pointwise tile 6x16 (FMA, 4 input channels)'
 check x64 "$X64" 'Qs8GemmC2Avx2__Tile<.*Rows6' 'vpmaddwd' 'vpmaddwd' 12 44 \

@@ -160,25 +160,17 @@ public sealed unsafe class Qs8Igemm<TOps, TV> : Qs8ConvolutionKernel
                     TV w0 = TOps.Load(w), w1 = TOps.Load(w + count), w2 = TOps.Load(w + nr), w3 = TOps.Load(w + nr + count);
                     w += 2 * nr;
                     TOps.BroadcastPair(a0, out TV v, out TV u);
-                    acc00 = TOps.Dot(acc00, v, w0);
-                    acc01 = TOps.Dot(acc01, v, w1);
-                    acc00 = TOps.Dot(acc00, u, w2);
-                    acc01 = TOps.Dot(acc01, u, w3);
+                    acc00 = TOps.Dot2(acc00, v, w0, u, w2);
+                    acc01 = TOps.Dot2(acc01, v, w1, u, w3);
                     TOps.BroadcastPair(a1, out v, out u);
-                    acc10 = TOps.Dot(acc10, v, w0);
-                    acc11 = TOps.Dot(acc11, v, w1);
-                    acc10 = TOps.Dot(acc10, u, w2);
-                    acc11 = TOps.Dot(acc11, u, w3);
+                    acc10 = TOps.Dot2(acc10, v, w0, u, w2);
+                    acc11 = TOps.Dot2(acc11, v, w1, u, w3);
                     TOps.BroadcastPair(a2, out v, out u);
-                    acc20 = TOps.Dot(acc20, v, w0);
-                    acc21 = TOps.Dot(acc21, v, w1);
-                    acc20 = TOps.Dot(acc20, u, w2);
-                    acc21 = TOps.Dot(acc21, u, w3);
+                    acc20 = TOps.Dot2(acc20, v, w0, u, w2);
+                    acc21 = TOps.Dot2(acc21, v, w1, u, w3);
                     TOps.BroadcastPair(a3, out v, out u);
-                    acc30 = TOps.Dot(acc30, v, w0);
-                    acc31 = TOps.Dot(acc31, v, w1);
-                    acc30 = TOps.Dot(acc30, u, w2);
-                    acc31 = TOps.Dot(acc31, u, w3);
+                    acc30 = TOps.Dot2(acc30, v, w0, u, w2);
+                    acc31 = TOps.Dot2(acc31, v, w1, u, w3);
                     a0 += 2 * kg; a1 += 2 * kg; a2 += 2 * kg; a3 += 2 * kg;
                 }
                 for (; gi < fullGroups; gi++)

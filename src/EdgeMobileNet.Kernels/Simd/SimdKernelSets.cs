@@ -20,7 +20,7 @@ public static class SimdKernelSets
         "vector128", "portable Vector128: fp32 IGEMM 6x8 + depthwise, int8 IGEMM 4x8c2 (PMADDWD/SMULL) + depthwise 8c");
 
     public static KernelSet AdvSimdSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotAdvSimd, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
-        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA), int8 SMULL/SMULL2+ADDP IGEMM 4x8c2, depthwise SMULL 8c, SQRDMULH requantization");
+        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA), int8 SMULL+SMLAL+ADDP IGEMM 4x8c2, depthwise SMULL 8c, SQRDMULH requantization");
 
     public static KernelSet DpSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
         "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");

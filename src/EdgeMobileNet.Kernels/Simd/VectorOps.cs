@@ -124,6 +124,13 @@ public unsafe interface IQs8Dot<TSelf, TV> where TSelf : IQs8Dot<TSelf, TV> wher
     static abstract TV Dot(TV acc, TV inputWord, TV weightWords);
 
     /// <summary>
+    /// Two <see cref="Dot"/> steps into one accumulator, acc + a . wa + b . wb: where products widen before they are
+    /// summed (AdvSimd SMULL, then SMLAL, the widening multiply-accumulate), the second step's products add to the
+    /// first's before the one pairwise reduction.
+    /// </summary>
+    static abstract TV Dot2(TV acc, TV inputWordA, TV weightWordsA, TV inputWordB, TV weightWordsB);
+
+    /// <summary>
     /// Whether <see cref="DotLane"/> is one instruction (SDOT by element, <see cref="Count"/> 4): the GEMM then loads
     /// four groups of a row as one vector (<see cref="LoadGroups"/>) and takes their words by lane, where otherwise
     /// each word is broadcast on its own.
@@ -173,7 +180,7 @@ public static unsafe class Qs8Words
     }
 }
 
-/// <summary>Portable Vector128 c2: PMADDWD on x64, SMULL/SMULL2+ADDP on ARM64, shifts and multiplies elsewhere.</summary>
+/// <summary>Portable Vector128 c2: PMADDWD on x64, SMULL/SMLAL+ADDP on ARM64, shifts and multiplies elsewhere.</summary>
 public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector128<int>>
 {
     public static bool WideRequantize => false;
@@ -197,6 +204,12 @@ public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector1
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot2(Vector128<int> acc, Vector128<int> inputWordA, Vector128<int> weightWordsA,
+        Vector128<int> inputWordB, Vector128<int> weightWordsB) =>
+        AdvSimd.Arm64.IsSupported ? Qs8DotAdvSimd.Dot2(acc, inputWordA, weightWordsA, inputWordB, weightWordsB)
+        : Dot(Dot(acc, inputWordA, weightWordsA), inputWordB, weightWordsB);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BroadcastPair(sbyte* p, out Vector128<int> first, out Vector128<int> second)
     {
         if (AdvSimd.Arm64.IsSupported)
@@ -216,7 +229,7 @@ public readonly unsafe struct Qs8DotVector128 : IQs8Dot<Qs8DotVector128, Vector1
     public static Vector128<int> LoadGroups(sbyte* p) => Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(p)).AsSByte()).AsInt32();
 }
 
-/// <summary>ARM64 AdvSimd c2: SMULL + SMULL2 (int16 x int16 widening) and ADDP.</summary>
+/// <summary>ARM64 AdvSimd c2: SMULL + SMULL2 (int16 x int16 widening), SMLAL/SMLAL2 for a second step, and ADDP.</summary>
 public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<int>>
 {
     public static bool WideRequantize => false;
@@ -234,6 +247,17 @@ public readonly unsafe struct Qs8DotAdvSimd : IQs8Dot<Qs8DotAdvSimd, Vector128<i
         var w = weightWords.AsInt16();
         var lo = AdvSimd.MultiplyWideningLower(a.GetLower(), w.GetLower()); // channels 0,1 as (k0, k1) pairs
         var hi = AdvSimd.MultiplyWideningUpper(a, w);                      // channels 2,3
+        return AdvSimd.Add(acc, AdvSimd.Arm64.AddPairwise(lo, hi));
+    }
+
+    /// <summary>SMULL, SMLAL, SMULL2, SMLAL2, one ADDP and ADD: six instructions where two <see cref="Dot"/> take eight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot2(Vector128<int> acc, Vector128<int> inputWordA, Vector128<int> weightWordsA,
+        Vector128<int> inputWordB, Vector128<int> weightWordsB)
+    {
+        Vector128<short> a = inputWordA.AsInt16(), wa = weightWordsA.AsInt16(), b = inputWordB.AsInt16(), wb = weightWordsB.AsInt16();
+        var lo = AdvSimd.MultiplyWideningLowerAndAdd(AdvSimd.MultiplyWideningLower(a.GetLower(), wa.GetLower()), b.GetLower(), wb.GetLower());
+        var hi = AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningUpper(a, wa), b, wb);
         return AdvSimd.Add(acc, AdvSimd.Arm64.AddPairwise(lo, hi));
     }
 
@@ -267,6 +291,10 @@ public readonly unsafe struct Qs8DotDp : IQs8Dot<Qs8DotDp, Vector128<int>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Dot(Vector128<int> acc, Vector128<int> inputWord, Vector128<int> weightWords) =>
         Dp.DotProduct(acc, inputWord.AsSByte(), weightWords.AsSByte());
+    /// <summary>Two SDOT (products already sum inside the instruction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> Dot2(Vector128<int> acc, Vector128<int> inputWordA, Vector128<int> weightWordsA,
+        Vector128<int> inputWordB, Vector128<int> weightWordsB) => Dot(Dot(acc, inputWordA, weightWordsA), inputWordB, weightWordsB);
     public static bool DotsByLane => true;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> DotLane(Vector128<int> acc, Vector128<int> inputWords, [ConstantExpected(Max = 3)] byte lane, Vector128<int> weightWords) =>
@@ -297,6 +325,11 @@ public readonly unsafe struct Qs8DotAvx2 : IQs8Dot<Qs8DotAvx2, Vector256<int>>
     public static Vector256<int> Dot(Vector256<int> acc, Vector256<int> inputWord, Vector256<int> weightWords) =>
         Avx2.Add(acc, Avx2.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
 
+    /// <summary>Two VPMADDWD + VPADDD (products already pair-sum into int32 inside the instruction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot2(Vector256<int> acc, Vector256<int> inputWordA, Vector256<int> weightWordsA,
+        Vector256<int> inputWordB, Vector256<int> weightWordsB) => Dot(Dot(acc, inputWordA, weightWordsA), inputWordB, weightWordsB);
+
     /// <summary>One 4-byte load, VPMOVSXBW, two VPBROADCASTD (instead of building each word in scalar registers).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BroadcastPair(sbyte* p, out Vector256<int> first, out Vector256<int> second)
@@ -326,6 +359,11 @@ public readonly unsafe struct Qs8DotAvx512 : IQs8Dot<Qs8DotAvx512, Vector512<int
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<int> acc, Vector512<int> inputWord, Vector512<int> weightWords) =>
         Avx512F.Add(acc, Avx512BW.MultiplyAddAdjacent(inputWord.AsInt16(), weightWords.AsInt16()));
+
+    /// <summary>Two VPMADDWD + VPADDD.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot2(Vector512<int> acc, Vector512<int> inputWordA, Vector512<int> weightWordsA,
+        Vector512<int> inputWordB, Vector512<int> weightWordsB) => Dot(Dot(acc, inputWordA, weightWordsA), inputWordB, weightWordsB);
 
     /// <summary>One 4-byte load, VPMOVSXBW, two broadcasts (as <see cref="Qs8DotAvx2.BroadcastPair"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

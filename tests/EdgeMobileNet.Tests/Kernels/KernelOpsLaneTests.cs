@@ -20,7 +20,7 @@ public unsafe class KernelOpsLaneTests
     }
 
     [Fact]
-    public void Qs8DotLaneLoadGroupsAndBroadcastPairAgreeWithTheWordsTheyStandFor()
+    public void Qs8DotLaneDot2LoadGroupsAndBroadcastPairAgreeWithTheWordsTheyStandFor()
     {
         CheckQs8<Qs8DotVector128, Vector128<int>>(Vector128.IsHardwareAccelerated);
         CheckQs8<Qs8DotAvx2, Vector256<int>>(SimdKernelSets.Avx2Supported);
@@ -80,6 +80,11 @@ public unsafe class KernelOpsLaneTests
                 TOps.Store(want, TOps.Dot(TOps.Load(acc), TOps.Broadcast(loaded[lane]), TOps.Load(w)));
                 for (int i = 0; i < TOps.Count; i++) Assert.Equal(want[i], got[i]);
             }
+            // Two steps fused are the two steps (the second with the last words of w as weights).
+            TV w2 = TOps.Load(w + 16 - TOps.Count);
+            TOps.Store(got, TOps.Dot2(TOps.Load(acc), first, TOps.Load(w), second, w2));
+            TOps.Store(want, TOps.Dot(TOps.Dot(TOps.Load(acc), first, TOps.Load(w)), second, w2));
+            for (int i = 0; i < TOps.Count; i++) Assert.Equal(want[i], got[i]);
         }
     }
 
