@@ -141,11 +141,13 @@ public sealed unsafe class Qs8GemmC2Avx2 : Qs8TiledGemmKernel
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Copy(sbyte* source, short* target, int count)
         {
-            int i = 0;
-            for (; i + 16 <= count; i += 16) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
-            if (i == count) return;
-            if (source + i + 16 <= inputEnd) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
-            else for (; i < count; i++) target[i] = source[i];
+            int whole = count & ~15;
+            if (whole == count || source + whole + 16 > inputEnd)
+            {
+                WidenRow(source, target, count);
+                return;
+            }
+            for (int i = 0; i <= whole; i += 16) Avx.Store(target + i, Avx2.ConvertToVector256Int16(source + i));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
