@@ -96,6 +96,10 @@ check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8DotDp_.*__Tile$' 'sdot.*\.4b\[0\]' 'sdot' 
     'arm64 int8 tile 4x8c4 Dp (SDOT by element, 4 groups)'
 check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8Dot(AdvSimd|Vector128)_.*__Tile$' 'smull2' '^(smull|smlal)' 32 100 \
     'arm64 int8 tile 4x8c2 AdvSimd (SMULL + SMLAL widening multiply-accumulate, 2 groups)'
+# 2 pixels x 8 channels x 16 input channels per pass: SMULL + SMLAL2 + SADALP each, the lower halves loaded as D
+# registers (taken from the Q registers they cost a MOV per weight vector).
+check arm64 "$ARM64" 'Qs8GemmC16_1<.*Qs8Dot16AdvSimd>__Tile$' 'sadalp' '^(smull|smlal2)$' 32 84 \
+    'arm64 int8 pointwise tile 2x8c16 AdvSimd (SMULL + SMLAL2 + SADALP over int8 products)'
 check x64 "$X64" 'F32Igemm_2<.*F32Avx2_.*__PointwiseTile<.*BothVectors' 'vfmadd231ps' 'vfmadd' 48 100 \
     'x64 fp32 pointwise tile 6x16 (FMA, 4 input channels)'
 check x64 "$X64" 'Qs8GemmC2Avx2__Tile<.*Rows6' 'vpmaddwd' 'vpmaddwd' 12 44 \

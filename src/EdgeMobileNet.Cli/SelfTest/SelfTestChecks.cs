@@ -10,6 +10,7 @@ using EdgeMobileNet.Kernels;
 using EdgeMobileNet.Kernels.Conformance;
 using EdgeMobileNet.Kernels.Dispatch;
 using EdgeMobileNet.Kernels.Quantization;
+using EdgeMobileNet.Kernels.Simd;
 using EdgeMobileNet.Zoo;
 
 namespace EdgeMobileNet.Cli.SelfTest;
@@ -44,6 +45,11 @@ public static class SelfTestChecks
             foreach (var (family, check) in KernelConformance.Families)
                 runner.Run($"kernels/{set.Name}/{family} vs reference", () =>
                     CheckResult.FromFailures(check(set, seed, cases), $"{cases} generated cases match"));
+        // The AdvSimd pointwise GEMM's portable twin, on every CPU: its int8 pointwise and fully connected families.
+        var twin = SimdKernelSets.Vector128C16Set;
+        foreach (var (family, check) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-conv2d-1x1", StringComparison.Ordinal) || f.Family == "qs8-fully-connected"))
+            runner.Run($"kernels/{twin.Name}/{family} vs reference", () =>
+                CheckResult.FromFailures(check(twin, seed, cases), $"{cases} generated cases match"));
 
         runner.Run("edge/v4l2 + gpiochip struct layouts and ioctl numbers", () => CheckResult.FromFailures(EdgeMobileNet.Edge.V4l2.V4l2Layout.Check(), "sizes, offsets and ioctl numbers match the 64-bit kernel ABI"));
         runner.Run("planner/random lifetimes", () => PlannerNeverOverlapsLiveBuffers(seed, quick ? 50 : 300));

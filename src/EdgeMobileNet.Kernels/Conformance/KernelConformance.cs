@@ -60,6 +60,7 @@ public static class KernelConformance
         ("qs8-fully-connected", Qs8FullyConnected),
         ("qs8-conv2d-1x1-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, accumulatorLimits: true)),
         ("qs8-conv2d-1x1-relu-inputs", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, reluInputs: true)),
+        ("qs8-conv2d-1x1-product-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, productLimits: true)),
         ("qs8-dwconv2d-3x3-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1, accumulatorLimits: true)),
         ("f32-add", F32Add),
         ("qs8-add", Qs8Add),
@@ -127,9 +128,11 @@ public static class KernelConformance
     /// rounding shortcut that would overflow. <paramref name="reluInputs"/>: pointwise layers (depths around and past
     /// 128, where the avx2 set switches GEMMs) over inputs like a ReLU layer's at zero point -128 (<see cref="ReluLike"/>),
     /// and weights over all of int8, -128 included (TFLite's int8 weights stop at -127, other sources need not).
+    /// <paramref name="productLimits"/>: inputs and weights at the ends of int8 (<see cref="ExtremeProducts"/>), where two
+    /// products summed in int16 (the AdvSimd pointwise GEMM's SMLAL2) reach +-32512, the most that stays exact, or 2^15.
     /// </summary>
     public static List<string> Qs8Convolution(KernelSet candidate, int seed, int cases, int kernel, bool depthwise, Shape shape,
-        bool accumulatorLimits = false, bool reluInputs = false)
+        bool accumulatorLimits = false, bool reluInputs = false, bool productLimits = false)
     {
         var gen = new ConformanceGenerator(seed);
         var failures = new List<string>();
@@ -143,6 +146,7 @@ public static class KernelConformance
             int filterMin = reluInputs ? -128 : -127;
             var filter = gen.Int8(depthwise ? g.KernelH * g.KernelW * g.OutC : g.OutC * g.KernelH * g.KernelW * g.InC, filterMin, 127);
             if (reluInputs) ReluLike(gen, i, input, filter);
+            if (productLimits) ExtremeProducts(gen, i, input, filter);
             var bias = accumulatorLimits ? gen.LimitBias(g.OutC) : gen.Random.Next(6) == 0 ? [] : gen.Bias(g.OutC);
             var expected = new sbyte[g.Batch * g.OutH * g.OutW * g.OutC];
             if (depthwise) Qs8Reference.DepthwiseConv2D(g, inputZeroPoint, requant, input, filter, bias, expected);
@@ -171,6 +175,31 @@ public static class KernelConformance
         double share = new[] { 0, 0.01, 0.04, 0.06, 0.07, 0.3, 1.0 }[i % 8];
         for (int j = 0; j < input.Length; j++)
             input[j] = (sbyte)(gen.Random.NextDouble() < share ? gen.Random.Next(0, 128) : gen.Random.Next(-128, 0));
+    }
+
+    /// <summary>
+    /// Case <paramref name="i"/>'s extreme products: one case in three all inputs -128 against all weights -127 or all 127
+    /// (each product +-16256, the largest a pair summed in int16 can take twice); one in three all inputs and weights
+    /// -128 (products of 2^14: two reach 2^15, so a kernel summing pairs in int16 must not be the one picked); the
+    /// rest inputs of -128 or 127 and weights of -127 or 127 drawn at random.
+    /// </summary>
+    private static void ExtremeProducts(ConformanceGenerator gen, int i, sbyte[] input, sbyte[] filter)
+    {
+        switch (i % 3)
+        {
+            case 0:
+                Array.Fill(input, sbyte.MinValue);
+                Array.Fill(filter, i % 2 == 0 ? (sbyte)-127 : sbyte.MaxValue);
+                break;
+            case 1:
+                Array.Fill(input, sbyte.MinValue);
+                Array.Fill(filter, sbyte.MinValue);
+                break;
+            default:
+                for (int j = 0; j < input.Length; j++) input[j] = gen.Random.Next(2) == 0 ? sbyte.MinValue : sbyte.MaxValue;
+                for (int j = 0; j < filter.Length; j++) filter[j] = gen.Random.Next(2) == 0 ? (sbyte)-127 : sbyte.MaxValue;
+                break;
+        }
     }
 
     public static List<string> Qs8FullyConnected(KernelSet candidate, int seed, int cases)

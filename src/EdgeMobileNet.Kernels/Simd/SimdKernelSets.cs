@@ -19,8 +19,17 @@ public static class SimdKernelSets
     public static KernelSet Vector128Set { get; } = Create<F32Vector128, Vector128<float>, Qs8DotVector128, Vector128<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
         "vector128", "portable Vector128: fp32 IGEMM 6x8 + depthwise, int8 IGEMM 4x8c2 (PMADDWD/SMULL) + depthwise 8c");
 
-    public static KernelSet AdvSimdSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotAdvSimd, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
-        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA), int8 SMULL+SMLAL+ADDP IGEMM 4x8c2, depthwise SMULL 8c, SQRDMULH requantization");
+    public static KernelSet AdvSimdSet { get; } = WithC16Gemm<Qs8Dot16AdvSimd>(
+        Create<F32AdvSimd, Vector128<float>, Qs8DotAdvSimd, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>("advsimd", ""),
+        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA), int8 pointwise/FC GEMM 2x8c16 over int8 products (SMULL+SMLAL2+SADALP; weights in [-127, 127]), other int8 convolutions IGEMM 4x8c2 (SMULL+SMLAL+ADDP), depthwise SMULL 8c, SQRDMULH requantization");
+
+    /// <summary>
+    /// The portable twin of the advsimd set's int8 pointwise GEMM: the vector128 set with <see cref="Qs8GemmC16{TStep}"/>
+    /// stepping by <see cref="Qs8Dot16Vector128"/>. The registry never picks it (on ARM the AdvSimd step runs); it is how
+    /// the tests and the selftest check that kernel's packing, tiles and tail on x64.
+    /// </summary>
+    public static KernelSet Vector128C16Set { get; } = WithC16Gemm<Qs8Dot16Vector128>(Vector128Set, "vector128-c16",
+        "portable Vector128 with the int8 pointwise/FC GEMM 2x8c16 (int8 products summed in int16 pairs)");
 
     public static KernelSet DpSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
         "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");
@@ -47,6 +56,27 @@ public static class SimdKernelSets
     public static bool Avx512VnniSupported => Avx512Supported && AvxVnni.IsSupported;
     public static bool AdvSimdSupported => AdvSimd.Arm64.IsSupported;
     public static bool DpSupported => AdvSimd.Arm64.IsSupported && Dp.IsSupported;
+
+    /// <summary>
+    /// <paramref name="set"/> under another name, its int8 pointwise convolutions and fully connected layers run by
+    /// <see cref="Qs8GemmC16{TStep}"/> where that covers them (weights in [-127, 127]), by the set's own kernels elsewhere.
+    /// </summary>
+    public static KernelSet WithC16Gemm<TStep>(KernelSet set, string name, string description) where TStep : struct, IQs8Dot16
+    {
+        var conv = set.Qs8Conv2D;
+        var fullyConnected = set.Qs8FullyConnected;
+        return set with
+        {
+            Name = name,
+            Description = description,
+            Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
+                Qs8GemmC16<TStep>.Covers(g, filter) ? new Qs8GemmC16<TStep>(g, zp, p, filter, bias) : conv(g, zp, p, filter, bias),
+            Qs8FullyConnected = (batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias) =>
+                filterZp == 0 && Qs8GemmC16<TStep>.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter)
+                    ? new Qs8GemmC16<TStep>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
+                    : fullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias),
+        };
+    }
 
     /// <summary>An x64 set's int8 GEMM for a convolution or fully connected geometry, or null where none covers it.</summary>
     private delegate Qs8ConvolutionKernel? X64Int8Gemm(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams p,

@@ -18,6 +18,9 @@ public class KernelSetConformanceTests
         foreach (var set in KernelRegistry.Supported.Where(s => s != KernelSet.Reference))
             foreach (var (family, _) in KernelConformance.Families)
                 data.Add(set.Name, family);
+        // The AdvSimd pointwise GEMM's portable twin (not in the registry): every int8 family it can be handed.
+        foreach (var (family, _) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-", StringComparison.Ordinal)))
+            data.Add(SimdKernelSets.Vector128C16Set.Name, family);
         return data;
     }
 
@@ -25,7 +28,7 @@ public class KernelSetConformanceTests
     [MemberData(nameof(SetsAndFamilies))]
     public void FamilyMatchesReference(string setName, string family)
     {
-        var set = KernelRegistry.Select(setName);
+        var set = setName == SimdKernelSets.Vector128C16Set.Name ? SimdKernelSets.Vector128C16Set : KernelRegistry.Select(setName);
         var check = KernelConformance.Families.Single(f => f.Family == family).Check;
         var failures = check(set, 1234, 60);
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
@@ -69,6 +72,38 @@ public class KernelSetConformanceTests
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, new sbyte[640], new int[10]).Name);
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", set.Qs8FullyConnected(1, 8, 10, 0, 0, requant, new sbyte[80], new int[10]).Name);
         Assert.StartsWith("Qs8Igemm_", set.Qs8FullyConnected(1, 9000, 10, 0, 0, requant, new sbyte[90000], new int[10]).Name);
+    }
+
+    /// <summary>
+    /// The advsimd set (and its portable twin) runs int8 pointwise and fully connected layers on the 2x8c16 GEMM when
+    /// the weights stay in [-127, 127] and there are 8 or more input channels; a single -128 weight, a window or
+    /// stride, or a shallow input keeps the 4x8c2 IGEMM, whose int16 products cannot overflow.
+    /// </summary>
+    [Fact]
+    public void AdvSimdSetPicksTheC16GemmOnlyWhereItsPairSumsFitInt16()
+    {
+        var requant = Qs8OutputParams.FromScales(1.0, [0.001f], 1.0, 0, -128, 127);
+        foreach (var (set, isa) in new[] { (SimdKernelSets.AdvSimdSet, "AdvSimd"), (SimdKernelSets.Vector128C16Set, "Vector128") })
+        {
+            string Conv(int kernel, int stride, int inC, sbyte weight = 1, int outC = 8)
+            {
+                var filter = new sbyte[outC * kernel * kernel * inC];
+                Array.Fill(filter, (sbyte)-127);
+                filter[^1] = weight;
+                return set.Qs8Conv2D(new ConvGeometry(1, 8, 8, inC, 8 / stride, 8 / stride, outC, kernel, kernel, stride, stride, 1, 1,
+                    kernel / 2, kernel / 2), 0, requant, filter, new int[outC]).Name;
+            }
+            Assert.Equal($"Qs8Gemm_2x8c16_{isa}", Conv(1, 1, 64));
+            Assert.Equal($"Qs8Gemm_2x8c16_{isa}", Conv(1, 1, 8, weight: 127));
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 1, 64, weight: -128));
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 1, 7));
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(3, 1, 64));
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 2, 64));
+            var fc = new sbyte[10 * 64];
+            Assert.Equal($"Qs8Gemm_2x8c16_{isa}", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, fc, new int[10]).Name);
+            fc[17] = sbyte.MinValue;
+            Assert.StartsWith("Qs8Igemm_4x8c2_", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, fc, new int[10]).Name);
+        }
     }
 
     /// <summary>Both AVX2 int8 GEMMs refuse packing arguments of the wrong size, naming the kernel and the counts.</summary>
@@ -254,7 +289,7 @@ public class KernelSetConformanceTests
         foreach (var (family, check) in KernelConformance.Families)
         {
             var failures = check(offByOne, 99, 30);
-            if (family is "qs8-conv2d-1x1" or "qs8-conv2d-1x1-pointwise" or "qs8-conv2d-1x1-accumulator-limits" or "qs8-conv2d-1x1-relu-inputs" or "qs8-conv2d-3x3" or "qs8-conv2d-3x3-s2-first-layer"
+            if (family is "qs8-conv2d-1x1" or "qs8-conv2d-1x1-pointwise" or "qs8-conv2d-1x1-accumulator-limits" or "qs8-conv2d-1x1-relu-inputs" or "qs8-conv2d-1x1-product-limits" or "qs8-conv2d-3x3" or "qs8-conv2d-3x3-s2-first-layer"
                 or "f32-conv2d-3x3" or "f32-conv2d-3x3-s2-first-layer" or "f32-conv2d-1x1" or "f32-conv2d-1x1-pointwise"
                 or "f32-dwconv2d-3x3" or "f32-dwconv2d-3x3-s1-same" or "f32-dwconv2d-3x3-s2-same" or "f32-dwconv2d-3x3-kilobyte-step" or "f32-dwconv2d-3x3-wide-rows" or "f32-add" or "f32-global-averagepool")
             {
