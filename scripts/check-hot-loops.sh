@@ -100,6 +100,9 @@ check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8Dot(AdvSimd|Vector128)_.*__Tile$' 'smull2'
 # registers (taken from the Q registers they cost a MOV per weight vector).
 check arm64 "$ARM64" 'Qs8GemmC16_1<.*Qs8Dot16AdvSimd>__Tile$' 'sadalp' '^(smull|smlal2)$' 32 84 \
     'arm64 int8 pointwise tile 2x8c16 AdvSimd (SMULL + SMLAL2 + SADALP over int8 products)'
+# Per pair of taps x 16 channels: SMULL, SMLAL, SMULL2, SMLAL2, then SADDW/SADDW2 into four accumulators.
+check arm64 "$ARM64" 'Qs8DwConvTapPairs_1<.*Qs8DwTapPairAdvSimd>__Pixel$' 'smlal2' '^(smull|smull2|smlal|smlal2)$' 4 32 \
+    'arm64 int8 depthwise 16c tap pairs AdvSimd (SMULL + SMLAL over int8 products, 2 taps)'
 check x64 "$X64" 'F32Igemm_2<.*F32Avx2_.*__PointwiseTile<.*BothVectors' 'vfmadd231ps' 'vfmadd' 48 100 \
     'x64 fp32 pointwise tile 6x16 (FMA, 4 input channels)'
 check x64 "$X64" 'Qs8GemmC2Avx2__Tile<.*Rows6' 'vpmaddwd' 'vpmaddwd' 12 44 \

@@ -62,6 +62,7 @@ public static class KernelConformance
         ("qs8-conv2d-1x1-relu-inputs", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, reluInputs: true)),
         ("qs8-conv2d-1x1-product-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 1, false, Shape.Pointwise, productLimits: true)),
         ("qs8-dwconv2d-3x3-accumulator-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1, accumulatorLimits: true)),
+        ("qs8-dwconv2d-3x3-product-limits", (k, seed, cases) => Qs8Convolution(k, seed, cases, 3, true, Shape.SameStride1, productLimits: true)),
         ("f32-add", F32Add),
         ("qs8-add", Qs8Add),
         ("f32-averagepool2d", F32AveragePool),

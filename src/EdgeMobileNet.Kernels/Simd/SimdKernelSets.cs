@@ -19,17 +19,18 @@ public static class SimdKernelSets
     public static KernelSet Vector128Set { get; } = Create<F32Vector128, Vector128<float>, Qs8DotVector128, Vector128<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
         "vector128", "portable Vector128: fp32 IGEMM 6x8 + depthwise, int8 IGEMM 4x8c2 (PMADDWD/SMULL) + depthwise 8c");
 
-    public static KernelSet AdvSimdSet { get; } = WithC16Gemm<Qs8Dot16AdvSimd>(
+    public static KernelSet AdvSimdSet { get; } = WithInt8Products<Qs8Dot16AdvSimd, Qs8DwTapPairAdvSimd>(
         Create<F32AdvSimd, Vector128<float>, Qs8DotAdvSimd, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>("advsimd", ""),
-        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA), int8 pointwise/FC GEMM 2x8c16 over int8 products (SMULL+SMLAL2+SADALP; weights in [-127, 127]), other int8 convolutions IGEMM 4x8c2 (SMULL+SMLAL+ADDP), depthwise SMULL 8c, SQRDMULH requantization");
+        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA); int8 over int8 products where weights stay in [-127, 127]: pointwise/FC GEMM 2x8c16 (SMULL+SMLAL2+SADALP), depthwise 16c tap pairs (SMULL+SMLAL+SADDW); other int8 convolutions IGEMM 4x8c2 (SMULL+SMLAL+ADDP), depthwise MUL 8c; SQRDMULH requantization");
 
     /// <summary>
-    /// The portable twin of the advsimd set's int8 pointwise GEMM: the vector128 set with <see cref="Qs8GemmC16{TStep}"/>
-    /// stepping by <see cref="Qs8Dot16Vector128"/>. The registry never picks it (on ARM the AdvSimd step runs); it is how
-    /// the tests and the selftest check that kernel's packing, tiles and tail on x64.
+    /// The portable twin of the advsimd set's int8 kernels over int8 products: the vector128 set with
+    /// <see cref="Qs8GemmC16{TStep}"/> and <see cref="Qs8DwConvTapPairs{TStep}"/> stepping by <see cref="Qs8Dot16Vector128"/>
+    /// and <see cref="Qs8DwTapPairVector128"/>. The registry never picks it (on ARM the AdvSimd steps run); it is how the
+    /// tests and the selftest check those kernels' packing, tiles and tails on x64.
     /// </summary>
-    public static KernelSet Vector128C16Set { get; } = WithC16Gemm<Qs8Dot16Vector128>(Vector128Set, "vector128-c16",
-        "portable Vector128 with the int8 pointwise/FC GEMM 2x8c16 (int8 products summed in int16 pairs)");
+    public static KernelSet Vector128Int8ProductsSet { get; } = WithInt8Products<Qs8Dot16Vector128, Qs8DwTapPairVector128>(Vector128Set,
+        "vector128-int8-products", "portable Vector128 with the int8 pointwise/FC GEMM 2x8c16 and depthwise 16c tap pairs (int8 products summed in int16 pairs)");
 
     public static KernelSet DpSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
         "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");
@@ -59,21 +60,26 @@ public static class SimdKernelSets
 
     /// <summary>
     /// <paramref name="set"/> under another name, its int8 pointwise convolutions and fully connected layers run by
-    /// <see cref="Qs8GemmC16{TStep}"/> where that covers them (weights in [-127, 127]), by the set's own kernels elsewhere.
+    /// <see cref="Qs8GemmC16{TStep}"/> and its int8 depthwise layers by <see cref="Qs8DwConvTapPairs{TStep}"/> where those
+    /// cover them (weights in [-127, 127]), by the set's own kernels elsewhere.
     /// </summary>
-    public static KernelSet WithC16Gemm<TStep>(KernelSet set, string name, string description) where TStep : struct, IQs8Dot16
+    public static KernelSet WithInt8Products<TGemmStep, TDwStep>(KernelSet set, string name, string description)
+        where TGemmStep : struct, IQs8Dot16 where TDwStep : struct, IQs8DwTapPairStep
     {
         var conv = set.Qs8Conv2D;
+        var depthwise = set.Qs8DepthwiseConv2D;
         var fullyConnected = set.Qs8FullyConnected;
         return set with
         {
             Name = name,
             Description = description,
             Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
-                Qs8GemmC16<TStep>.Covers(g, filter) ? new Qs8GemmC16<TStep>(g, zp, p, filter, bias) : conv(g, zp, p, filter, bias),
+                Qs8GemmC16<TGemmStep>.Covers(g, filter) ? new Qs8GemmC16<TGemmStep>(g, zp, p, filter, bias) : conv(g, zp, p, filter, bias),
+            Qs8DepthwiseConv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
+                Qs8DwConvTapPairs<TDwStep>.Covers(g, filter) ? new Qs8DwConvTapPairs<TDwStep>(g, zp, p, filter, bias) : depthwise(g, zp, p, filter, bias),
             Qs8FullyConnected = (batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias) =>
-                filterZp == 0 && Qs8GemmC16<TStep>.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter)
-                    ? new Qs8GemmC16<TStep>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
+                filterZp == 0 && Qs8GemmC16<TGemmStep>.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter)
+                    ? new Qs8GemmC16<TGemmStep>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
                     : fullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias),
         };
     }

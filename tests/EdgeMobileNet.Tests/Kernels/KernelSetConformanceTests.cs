@@ -20,7 +20,7 @@ public class KernelSetConformanceTests
                 data.Add(set.Name, family);
         // The AdvSimd pointwise GEMM's portable twin (not in the registry): every int8 family it can be handed.
         foreach (var (family, _) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-", StringComparison.Ordinal)))
-            data.Add(SimdKernelSets.Vector128C16Set.Name, family);
+            data.Add(SimdKernelSets.Vector128Int8ProductsSet.Name, family);
         return data;
     }
 
@@ -28,7 +28,7 @@ public class KernelSetConformanceTests
     [MemberData(nameof(SetsAndFamilies))]
     public void FamilyMatchesReference(string setName, string family)
     {
-        var set = setName == SimdKernelSets.Vector128C16Set.Name ? SimdKernelSets.Vector128C16Set : KernelRegistry.Select(setName);
+        var set = setName == SimdKernelSets.Vector128Int8ProductsSet.Name ? SimdKernelSets.Vector128Int8ProductsSet : KernelRegistry.Select(setName);
         var check = KernelConformance.Families.Single(f => f.Family == family).Check;
         var failures = check(set, 1234, 60);
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
@@ -77,13 +77,14 @@ public class KernelSetConformanceTests
     /// <summary>
     /// The advsimd set (and its portable twin) runs int8 pointwise and fully connected layers on the 2x8c16 GEMM when
     /// the weights stay in [-127, 127] and there are 8 or more input channels; a single -128 weight, a window or
-    /// stride, or a shallow input keeps the 4x8c2 IGEMM, whose int16 products cannot overflow.
+    /// stride, or a shallow input keeps the 4x8c2 IGEMM, whose int16 products cannot overflow. Depthwise likewise:
+    /// tap pairs over int8 products, or the int16 kernel for a filter holding -128.
     /// </summary>
     [Fact]
-    public void AdvSimdSetPicksTheC16GemmOnlyWhereItsPairSumsFitInt16()
+    public void AdvSimdSetPicksTheInt8ProductKernelsOnlyWhereTheirPairSumsFitInt16()
     {
         var requant = Qs8OutputParams.FromScales(1.0, [0.001f], 1.0, 0, -128, 127);
-        foreach (var (set, isa) in new[] { (SimdKernelSets.AdvSimdSet, "AdvSimd"), (SimdKernelSets.Vector128C16Set, "Vector128") })
+        foreach (var (set, isa) in new[] { (SimdKernelSets.AdvSimdSet, "AdvSimd"), (SimdKernelSets.Vector128Int8ProductsSet, "Vector128") })
         {
             string Conv(int kernel, int stride, int inC, sbyte weight = 1, int outC = 8)
             {
@@ -103,6 +104,12 @@ public class KernelSetConformanceTests
             Assert.Equal($"Qs8Gemm_2x8c16_{isa}", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, fc, new int[10]).Name);
             fc[17] = sbyte.MinValue;
             Assert.StartsWith("Qs8Igemm_4x8c2_", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, fc, new int[10]).Name);
+            var g = new ConvGeometry(1, 8, 8, 24, 8, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1);
+            var dw = new sbyte[9 * 24];
+            Array.Fill(dw, (sbyte)127);
+            Assert.Equal($"Qs8DwConv3x3_16c_TapPairs_{isa}", set.Qs8DepthwiseConv2D(g, 0, requant, dw, new int[24]).Name);
+            dw[100] = sbyte.MinValue;
+            Assert.Equal($"Qs8DwConv3x3_8c_{isa}", set.Qs8DepthwiseConv2D(g, 0, requant, dw, new int[24]).Name);
         }
     }
 
