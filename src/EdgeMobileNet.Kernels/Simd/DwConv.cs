@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeMobileNet.Kernels.Dispatch;
@@ -66,6 +67,35 @@ internal static unsafe class DwWindow
         if (biasLength != 0 && biasLength != g.OutC) throw new ArgumentException($"bias has {biasLength} elements, expected {g.OutC}");
         if (outputParams.Multipliers.Length != 1 && outputParams.Multipliers.Length != g.OutC)
             throw new ArgumentException($"{outputParams.Multipliers.Length} multipliers for {g.OutC} output channels");
+    }
+
+    /// <summary>
+    /// Packs an int8 depthwise filter ([taps][channels]) as [tap][<paramref name="padded"/> channels] of int8 or int16
+    /// (the padding stays zero) and its bias with the input zero point folded in: bias - zp * sum of the channel's taps.
+    /// </summary>
+    public static void PackQs8<T>(in ConvGeometry g, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias, int inputZeroPoint,
+        int padded, Span<T> weights, Span<int> packedBias) where T : unmanaged, IBinaryInteger<T>
+    {
+        int taps = g.KernelH * g.KernelW;
+        for (int c = 0; c < g.OutC; c++)
+        {
+            int sum = 0;
+            for (int t = 0; t < taps; t++)
+            {
+                sbyte w = filter[t * g.OutC + c];
+                weights[t * padded + c] = T.CreateTruncating(w);
+                sum += w;
+            }
+            packedBias[c] = unchecked((bias.IsEmpty ? 0 : bias[c]) - inputZeroPoint * sum);
+        }
+    }
+
+    /// <summary>The row padding taps read: <paramref name="length"/> values of the input zero point, pinned.</summary>
+    public static sbyte[] ZeroPointRow(int length, int inputZeroPoint)
+    {
+        var row = GC.AllocateArray<sbyte>(length, pinned: true);
+        row.AsSpan().Fill((sbyte)inputZeroPoint);
+        return row;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -502,21 +532,8 @@ public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKerne
         _padded = (g.OutC + TOps.Channels - 1) / TOps.Channels * TOps.Channels;
         _weights = new AlignedBuffer<short>(_taps * _padded);
         _bias = new AlignedBuffer<int>(_padded);
-        Span<short> packedWeights = _weights.Span;
-        Span<int> packedBias = _bias.Span;
-        for (int c = 0; c < g.OutC; c++)
-        {
-            int sum = 0;
-            for (int t = 0; t < _taps; t++)
-            {
-                sbyte w = filter[t * g.OutC + c];
-                packedWeights[t * _padded + c] = w;
-                sum += w;
-            }
-            packedBias[c] = unchecked((bias.IsEmpty ? 0 : bias[c]) - inputZeroPoint * sum);
-        }
-        _padding = GC.AllocateArray<sbyte>(_padded, pinned: true);
-        _padding.AsSpan().Fill((sbyte)inputZeroPoint);
+        DwWindow.PackQs8(g, filter, bias, inputZeroPoint, _padded, _weights.Span, _bias.Span);
+        _padding = DwWindow.ZeroPointRow(_padded, inputZeroPoint);
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _padded);
     }
 

@@ -42,21 +42,8 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
         _padded = (g.OutC + Channels - 1) / Channels * Channels;
         _weights = new AlignedBuffer<sbyte>(2 * _pairs * _padded); // the odd window's extra tap stays zero
         _bias = new AlignedBuffer<int>(_padded);
-        Span<sbyte> packedWeights = _weights.Span;
-        Span<int> packedBias = _bias.Span;
-        for (int c = 0; c < g.OutC; c++)
-        {
-            int sum = 0;
-            for (int t = 0; t < _taps; t++)
-            {
-                sbyte w = filter[t * g.OutC + c];
-                packedWeights[t * _padded + c] = w;
-                sum += w;
-            }
-            packedBias[c] = unchecked((bias.IsEmpty ? 0 : bias[c]) - inputZeroPoint * sum);
-        }
-        _padding = GC.AllocateArray<sbyte>(_padded, pinned: true);
-        _padding.AsSpan().Fill((sbyte)inputZeroPoint);
+        DwWindow.PackQs8(g, filter, bias, inputZeroPoint, _padded, _weights.Span, _bias.Span);
+        _padding = DwWindow.ZeroPointRow(_padded, inputZeroPoint);
         _requant = new Qs8ChannelParams(outputParams, g.OutC, _padded);
     }
 
