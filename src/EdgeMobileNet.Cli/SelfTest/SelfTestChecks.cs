@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeMobileNet.Format;
@@ -32,6 +33,7 @@ public static class SelfTestChecks
         int cases = quick ? 15 : 80;
         runner.Run("fixed-point/multiply-by-quantized-multiplier", () => FixedPointAgainstExactArithmetic(seed, quick ? 20_000 : 200_000));
         runner.Run("fixed-point/quantize-multiplier", () => QuantizeMultiplierReconstructs(seed, quick ? 2_000 : 20_000));
+        runner.Run("fixed-point/requantize four lanes (this CPU's path)", () => RequantizeFourMatchesFixedPoint(seed, quick ? 20_000 : 200_000));
 
         foreach (var (name, depthwise, kernel) in new[] { ("conv2d-3x3", false, 3), ("conv2d-1x1", false, 1), ("dwconv2d-3x3", true, 3) })
         {
@@ -91,6 +93,43 @@ public static class SelfTestChecks
                 return CheckResult.Fail($"x {x} multiplier {multiplier} shift {shift}: got {actual}, exact rounding gives {expected}");
         }
         return CheckResult.Pass($"{count} random values match exact Int128 rounding");
+    }
+
+    /// <summary>
+    /// The vector output step (<see cref="Qs8Requantizer.Four"/>: the SSE/portable steps on x64, SQRDMULH and the
+    /// SRSHL rounding on ARM) equals <see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> lane by lane: accumulators
+    /// anywhere in int32 (its ends, ties of both roundings), multipliers at the ends of their range, every shift.
+    /// </summary>
+    private static CheckResult RequantizeFourMatchesFixedPoint(int seed, int count)
+    {
+        var random = new Random(seed);
+        int[] multipliers = [1 << 30, (1 << 30) + 1, 3 << 29, int.MaxValue, 0, 1518500250];
+        var acc = new int[4];
+        Span<int> lanes = stackalloc int[4];
+        var full = (Min: Vector128.Create(int.MinValue), Max: Vector128.Create(int.MaxValue));
+        for (int i = 0; i < count; i += 4)
+        {
+            int multiplier = random.Next(3) == 0 ? multipliers[random.Next(multipliers.Length)] : random.Next(1 << 30, int.MaxValue);
+            int shift = random.Next(FixedPoint.MinShift, FixedPoint.MaxShift + 1);
+            var p = new Qs8ChannelParams(new Qs8OutputParams([multiplier], [shift], 0, -128, 127), 4, 4);
+            int limit = shift > 0 ? int.MaxValue >> shift : int.MaxValue;
+            for (int l = 0; l < 4; l++)
+                acc[l] = random.Next(4) switch
+                {
+                    0 => random.Next(2) == 0 ? limit : -limit - (shift > 0 ? 0 : 1),
+                    1 => random.Next(-64, 65) * (1 << random.Next(0, 24)) + random.Next(-1, 2),
+                    2 => random.Next(-4096, 4097),
+                    _ => random.Next(-limit, limit),
+                };
+            Qs8Requantizer.Four(Vector128.Create(acc[0], acc[1], acc[2], acc[3]), p, 0, Vector128<int>.Zero, full.Min, full.Max).CopyTo(lanes);
+            for (int l = 0; l < 4; l++)
+            {
+                int expected = FixedPoint.MultiplyByQuantizedMultiplier(acc[l], multiplier, shift);
+                if (lanes[l] != expected)
+                    return CheckResult.Fail($"acc {acc[l]} multiplier {multiplier} shift {shift}: vector step gives {lanes[l]}, fixed point {expected}");
+            }
+        }
+        return CheckResult.Pass($"{count} lanes match MultiplyByQuantizedMultiplier");
     }
 
     private static Int128 FloorDiv(Int128 a, Int128 b) => a >= 0 ? a / b : -((-a + b - 1) / b);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using EdgeMobileNet.Kernels.Quantization;
 using EdgeMobileNet.Kernels.Reference;
@@ -13,7 +14,7 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// </summary>
 public readonly struct Qs8TensorMultiplier
 {
-    private readonly Vector128<int> _multiplier, _mask, _halfMask;
+    private readonly Vector128<int> _multiplier, _mask, _halfMask, _negatedRight;
     private readonly int _left, _right;
 
     public Qs8TensorMultiplier(int multiplier, int shift)
@@ -24,12 +25,14 @@ public readonly struct Qs8TensorMultiplier
         _multiplier = Vector128.Create(multiplier);
         _mask = Vector128.Create(mask);
         _halfMask = Vector128.Create(mask >> 1);
+        _negatedRight = Vector128.Create(-_right);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<int> Apply(Vector128<int> x)
     {
         var h = Qs8Requantizer.SaturatingRoundingDoublingHighMul(Vector128.ShiftLeft(x, _left), _multiplier);
+        if (AdvSimd.IsSupported) return Qs8Requantizer.RoundingDivideByPot(h, _negatedRight);
         var remainder = h & _mask;
         var threshold = _halfMask - Vector128.ShiftRightArithmetic(h, 31);
         return Vector128.ShiftRightArithmetic(h, _right) - Vector128.GreaterThan(remainder, threshold);

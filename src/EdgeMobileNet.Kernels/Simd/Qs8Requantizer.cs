@@ -35,13 +35,14 @@ public sealed unsafe class Qs8ChannelParams
     {
         paddedChannels = Math.Max((paddedChannels + 3) & ~3, 4);
         Padded = paddedChannels;
-        _data = new AlignedBuffer<int>(paddedChannels * 6);
+        _data = new AlignedBuffer<int>(paddedChannels * 7);
         Multiplier = _data.Pointer;
         LeftMultiplier = Multiplier + paddedChannels;
         RightShift = Multiplier + 2 * paddedChannels;
         Mask = Multiplier + 3 * paddedChannels;
         HalfMask = Multiplier + 4 * paddedChannels;
         LeftShift = Multiplier + 5 * paddedChannels;
+        NegatedRightShift = Multiplier + 6 * paddedChannels;
         var data = _data.Span;
         for (int c = 0; c < paddedChannels; c++)
         {
@@ -59,6 +60,7 @@ public sealed unsafe class Qs8ChannelParams
             data[2 * paddedChannels + c] = right;
             data[3 * paddedChannels + c] = mask;
             data[4 * paddedChannels + c] = mask >> 1;
+            data[6 * paddedChannels + c] = -right;
             if (right == 0) AllShiftRight = false;
         }
         _rightShiftGroups = new AlignedBuffer<int>((paddedChannels + 7) / 8 * Qs8RequantizeRight8.GroupInts);
@@ -88,6 +90,9 @@ public sealed unsafe class Qs8ChannelParams
     public int* Mask { get; }
     public int* HalfMask { get; }
     public int* LeftShift { get; }
+
+    /// <summary>-right shift: the count of AdvSimd's rounding shift (SRSHL shifts right by a negative count).</summary>
+    public int* NegatedRightShift { get; }
 
     /// <summary>
     /// The operands of <see cref="Qs8RequantizeRight8"/> and <see cref="Qs8RequantizeRightClamped8"/>, per group of 8
@@ -144,11 +149,27 @@ public static unsafe class Qs8Requantizer
     {
         var x = acc * Vector128.Load(p.LeftMultiplier + c); // wraps like TFLite's int32 left shift
         var h = SaturatingRoundingDoublingHighMul(x, Vector128.Load(p.Multiplier + c));
+        if (AdvSimd.IsSupported)
+            return Vector128.Min(Vector128.Max(RoundingDivideByPot(h, Vector128.Load(p.NegatedRightShift + c)) + zp, min), max);
         var shifted = ShiftRightArithmetic(h, Vector128.Load(p.RightShift + c));
         var remainder = h & Vector128.Load(p.Mask + c);
         var threshold = Vector128.Load(p.HalfMask + c) - Vector128.ShiftRightArithmetic(h, 31);
         var r = shifted - Vector128.GreaterThan(remainder, threshold) + zp;
         return Vector128.Min(Vector128.Max(r, min), max);
+    }
+
+    /// <summary>
+    /// TFLite's RoundingDivideByPOT (half away from zero) on AdvSimd, as gemmlowp's NEON form: subtract 1 (saturating)
+    /// from a negative value when there is a shift, then SRSHL, the rounding shift (half up), by
+    /// <paramref name="negatedShift"/> = -exponent. Four instructions (AND, SSHR, SQADD, SRSHL) where the portable
+    /// steps take seven and two more parameter loads. Exact for every int32 and exponent 0..31, INT_MIN included (the
+    /// SQADD saturates there, and INT_MIN needs no rounding).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> RoundingDivideByPot(Vector128<int> x, Vector128<int> negatedShift)
+    {
+        var fixup = AdvSimd.ShiftRightArithmetic(x & negatedShift, 31); // -1 where x < 0 and the shift is not 0
+        return AdvSimd.ShiftArithmeticRounded(AdvSimd.AddSaturate(x, fixup), negatedShift);
     }
 
     /// <summary><see cref="Four"/> on eight lanes with AVX2 (multipliers are never int.MinValue, so no saturation case).</summary>
