@@ -32,8 +32,10 @@ public static class SimdKernelSets
     public static KernelSet Vector128Int8ProductsSet { get; } = WithInt8Products<Qs8Dot16Vector128, Qs8DwTapPairVector128>(Vector128Set,
         "vector128-int8-products", "portable Vector128 with the int8 pointwise/FC GEMM 2x8c16 and depthwise 16c tap pairs (int8 products summed in int16 pairs)");
 
-    public static KernelSet DpSet { get; } = Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
-        "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 8c");
+    // SDOT (16 multiply-adds an instruction) stays the GEMM; depthwise has no dot product to use and takes the tap pairs.
+    public static KernelSet DpSet { get; } = WithInt8ProductDepthwise<Qs8DwTapPairAdvSimd>(
+        Create<F32AdvSimd, Vector128<float>, Qs8DotDp, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>(
+            "dp", "ARM64 AdvSimd + DotProd: fp32 IGEMM 6x8 (FMLA), int8 SDOT IGEMM 4x8c4, depthwise 16c tap pairs over int8 products (SMULL+SMLAL+SADDW; MUL 8c for a filter holding -128)"));
 
     public static KernelSet Avx2Set { get; } = Create<F32Avx2, Vector256<float>, Qs8DotAvx2, Vector256<int>, Qs8DwVector128, Vector128<int>, Vector128<short>>(
         "avx2", "x64 AVX2+FMA: fp32 IGEMM 6x16 (FMA), int8 pointwise-after-ReLU GEMM 6x16c4 (VPMADDUBSW, pair sums bounded), conv/FC GEMM 6x16c2 over int16 rows or im2col (VPMADDWD), depthwise 16c tap pairs (VPMADDWD)",
@@ -59,28 +61,43 @@ public static class SimdKernelSets
     public static bool DpSupported => AdvSimd.Arm64.IsSupported && Dp.IsSupported;
 
     /// <summary>
-    /// <paramref name="set"/> under another name, its int8 pointwise convolutions and fully connected layers run by
-    /// <see cref="Qs8GemmC16{TStep}"/> and its int8 depthwise layers by <see cref="Qs8DwConvTapPairs{TStep}"/> where those
-    /// cover them (weights in [-127, 127]), by the set's own kernels elsewhere.
+    /// <paramref name="set"/> under another name with both int8 kernels over int8 products
+    /// (<see cref="WithInt8ProductGemm{TStep}"/>, <see cref="WithInt8ProductDepthwise{TStep}"/>).
     /// </summary>
     public static KernelSet WithInt8Products<TGemmStep, TDwStep>(KernelSet set, string name, string description)
-        where TGemmStep : struct, IQs8Dot16 where TDwStep : struct, IQs8DwTapPairStep
+        where TGemmStep : struct, IQs8Dot16 where TDwStep : struct, IQs8DwTapPairStep =>
+        WithInt8ProductDepthwise<TDwStep>(WithInt8ProductGemm<TGemmStep>(set)) with { Name = name, Description = description };
+
+    /// <summary>
+    /// <paramref name="set"/> with its int8 pointwise convolutions and fully connected layers run by
+    /// <see cref="Qs8GemmC16{TStep}"/> where that covers them (weights in [-127, 127]), by the set's own kernels elsewhere.
+    /// </summary>
+    public static KernelSet WithInt8ProductGemm<TStep>(KernelSet set) where TStep : struct, IQs8Dot16
     {
         var conv = set.Qs8Conv2D;
-        var depthwise = set.Qs8DepthwiseConv2D;
         var fullyConnected = set.Qs8FullyConnected;
         return set with
         {
-            Name = name,
-            Description = description,
             Qs8Conv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
-                Qs8GemmC16<TGemmStep>.Covers(g, filter) ? new Qs8GemmC16<TGemmStep>(g, zp, p, filter, bias) : conv(g, zp, p, filter, bias),
-            Qs8DepthwiseConv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
-                Qs8DwConvTapPairs<TDwStep>.Covers(g, filter) ? new Qs8DwConvTapPairs<TDwStep>(g, zp, p, filter, bias) : depthwise(g, zp, p, filter, bias),
+                Qs8GemmC16<TStep>.Covers(g, filter) ? new Qs8GemmC16<TStep>(g, zp, p, filter, bias) : conv(g, zp, p, filter, bias),
             Qs8FullyConnected = (batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias) =>
-                filterZp == 0 && Qs8GemmC16<TGemmStep>.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter)
-                    ? new Qs8GemmC16<TGemmStep>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
+                filterZp == 0 && Qs8GemmC16<TStep>.Covers(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), filter)
+                    ? new Qs8GemmC16<TStep>(FullyConnectedGeometry.Of(batch, inputDepth, outputDepth), zp, p, filter, bias)
                     : fullyConnected(batch, inputDepth, outputDepth, zp, filterZp, p, filter, bias),
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="set"/> with its int8 depthwise layers run by <see cref="Qs8DwConvTapPairs{TStep}"/> where that covers
+    /// them (depth multiplier 1, weights in [-127, 127]), by the set's own kernel elsewhere.
+    /// </summary>
+    public static KernelSet WithInt8ProductDepthwise<TStep>(KernelSet set) where TStep : struct, IQs8DwTapPairStep
+    {
+        var depthwise = set.Qs8DepthwiseConv2D;
+        return set with
+        {
+            Qs8DepthwiseConv2D = (in ConvGeometry g, int zp, Qs8OutputParams p, ReadOnlySpan<sbyte> filter, ReadOnlySpan<int> bias) =>
+                Qs8DwConvTapPairs<TStep>.Covers(g, filter) ? new Qs8DwConvTapPairs<TStep>(g, zp, p, filter, bias) : depthwise(g, zp, p, filter, bias),
         };
     }
 

@@ -111,6 +111,12 @@ public class KernelSetConformanceTests
             dw[100] = sbyte.MinValue;
             Assert.Equal($"Qs8DwConv3x3_8c_{isa}", set.Qs8DepthwiseConv2D(g, 0, requant, dw, new int[24]).Name);
         }
+        // The dp set keeps SDOT for its GEMM and takes the tap pairs for depthwise.
+        var dp = SimdKernelSets.DpSet;
+        Assert.StartsWith("Qs8Igemm_4x8c4_Dp", dp.Qs8Conv2D(new ConvGeometry(1, 8, 8, 64, 8, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0), 0, requant,
+            new sbyte[8 * 64], new int[8]).Name);
+        Assert.Equal("Qs8DwConv3x3_16c_TapPairs_AdvSimd", dp.Qs8DepthwiseConv2D(new ConvGeometry(1, 8, 8, 24, 8, 8, 24, 3, 3, 1, 1, 1, 1, 1, 1),
+            0, requant, new sbyte[9 * 24], new int[24]).Name);
     }
 
     /// <summary>Both AVX2 int8 GEMMs refuse packing arguments of the wrong size, naming the kernel and the counts.</summary>
