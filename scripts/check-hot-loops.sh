@@ -98,7 +98,7 @@ check arm64 "$ARM64" 'Qs8Igemm_2<.*Qs8Dot(AdvSimd|Vector128)_.*__Tile$' 'smull2'
     'arm64 int8 tile 4x8c2 AdvSimd (SMULL + SMLAL widening multiply-accumulate, 2 groups)'
 # 2 pixels x 8 channels x 16 input channels per pass: SMULL + SMLAL2 + SADALP each, the lower halves loaded as D
 # registers (taken from the Q registers they cost a MOV per weight vector).
-check arm64 "$ARM64" 'Qs8GemmC16_1<.*Qs8Dot16AdvSimd>__Tile$' 'sadalp' '^(smull|smlal2)$' 32 84 \
+check arm64 "$ARM64" 'Qs8GemmC16_1<.*Qs8Dot16AdvSimd>__Tiles$' 'sadalp' '^(smull|smlal2)$' 32 84 \
     'arm64 int8 pointwise tile 2x8c16 AdvSimd (SMULL + SMLAL2 + SADALP over int8 products)'
 # Per pair of taps x 16 channels: SMULL, SMLAL, SMULL2, SMLAL2, then SADDW/SADDW2 into four accumulators.
 check arm64 "$ARM64" 'Qs8DwConvTapPairs_1<.*Qs8DwTapPairAdvSimd>__Pixel$' 'smlal2' '^(smull|smull2|smlal|smlal2)$' 4 32 \

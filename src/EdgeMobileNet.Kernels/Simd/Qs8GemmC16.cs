@@ -77,7 +77,6 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
     [SkipLocalsInit]
     protected override void ComputeBlocks(ReadOnlySpan<sbyte> input, Span<sbyte> output, int p0, int p1, int nb0, int nb1)
     {
-        int* sums = stackalloc int[MR * NR];
         // The last step's input bytes, copied so no load reads past a row (the last pixel's ends the buffer).
         sbyte* tailRows = stackalloc sbyte[MR * KStep];
         new Span<sbyte>(tailRows, MR * KStep).Clear();
@@ -87,36 +86,68 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
         {
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
-                int c1 = Math.Min(c0 + _chunkPixels, p1);
+                int pixels = Math.Min(_chunkPixels, p1 - c0);
                 for (int nb = nb0; nb < nb1; nb++)
-                {
-                    int oc0 = nb * NR, valid = Math.Min(NR, outC - oc0);
-                    for (int p = c0; p < c1; p += MR)
-                    {
-                        int rows = Math.Min(MR, c1 - p);
-                        sbyte* a0 = inp + (long)p * _k;
-                        sbyte* a1 = rows > 1 ? a0 + _k : a0; // a missing second pixel repeats the first, never stored
-                        if (_tail > 0)
-                        {
-                            Unsafe.CopyBlockUnaligned(tailRows, a0 + _fullSteps * KStep, (uint)_tail);
-                            Unsafe.CopyBlockUnaligned(tailRows + KStep, a1 + _fullSteps * KStep, (uint)_tail);
-                        }
-                        Tile(a0, a1, _weights.Pointer + (long)nb * _blockStride, _bias.Pointer + oc0, sums, tailRows);
-                        for (int m = 0; m < rows; m++)
-                            Qs8Requantizer.Row(sums + m * NR, outp + (long)(p + m) * outC + oc0, valid, _requant, oc0);
-                    }
-                }
+                    Tiles(inp + (long)c0 * _k, pixels, nb, outp + (long)c0 * outC, tailRows);
             }
         }
     }
 
     /// <summary>
-    /// The int32 sums (bias included) of pixels a0 and a1 against one block's 8 output channels into sums[0..16); the
-    /// last partial step reads the two rows' copies at <paramref name="tailRows"/> (copied by the caller: a call in here
-    /// made NativeAOT keep 12 of the 16 accumulators on the stack through the loop).
+    /// Output block <paramref name="nb"/> of <paramref name="pixels"/> pixels from <paramref name="input"/>, two at a
+    /// time (a missing second pixel repeats the first, never stored), each pair requantized from its four sum vectors
+    /// and stored. One call per chunk and block: a call per tile with the sums stored and reloaded by
+    /// <see cref="Qs8Requantizer.Row"/> took about 258 instructions per tile outside the inner loop, this 133 (a pass of
+    /// the inner loop is 81).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Tile(sbyte* a0, sbyte* a1, sbyte* w, int* bias, int* sums, sbyte* tailRows)
+    private void Tiles(sbyte* input, int pixels, int nb, sbyte* output, sbyte* tailRows)
+    {
+        int k = _k, outC = Geometry.OutC, oc0 = nb * NR, valid = Math.Min(NR, outC - oc0), tail = _tail;
+        sbyte* weights = _weights.Pointer + (long)nb * _blockStride;
+        int* bias = _bias.Pointer + oc0;
+        var requant = _requant;
+        var zp = Vector128.Create(requant.ZeroPoint);
+        var min = Vector128.Create(requant.Min);
+        var max = Vector128.Create(requant.Max);
+        for (int p = 0; p < pixels; p += MR)
+        {
+            bool pair = p + 1 < pixels;
+            sbyte* a0 = input + (long)p * k;
+            sbyte* a1 = pair ? a0 + k : a0;
+            // By hand, not a memmove: a call here made NativeAOT keep vectors live across it on the stack.
+            for (int i = 0; i < tail; i++)
+            {
+                tailRows[i] = a0[_fullSteps * KStep + i];
+                tailRows[KStep + i] = a1[_fullSteps * KStep + i];
+            }
+            Accumulate(a0, a1, weights, tailRows, out var s0, out var s1, out var s2, out var s3);
+            var biasLow = Vector128.Load(bias);
+            var biasHigh = Vector128.Load(bias + 4);
+            Store(Qs8Requantizer.Four(s0 + biasLow, requant, oc0, zp, min, max), Qs8Requantizer.Four(s1 + biasHigh, requant, oc0 + 4, zp, min, max),
+                output + (long)p * outC + oc0, valid);
+            if (pair)
+                Store(Qs8Requantizer.Four(s2 + biasLow, requant, oc0, zp, min, max), Qs8Requantizer.Four(s3 + biasHigh, requant, oc0 + 4, zp, min, max),
+                    output + (long)(p + 1) * outC + oc0, valid);
+        }
+    }
+
+    /// <summary>Eight requantized channels (already inside int8) as bytes: one 8-byte store, or the first <paramref name="valid"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector128<int> low, Vector128<int> high, sbyte* output, int valid)
+    {
+        var bytes = Vector128.Narrow(Vector128.Narrow(low, high), Vector128<short>.Zero);
+        if (valid == NR) Unsafe.WriteUnaligned(output, bytes.AsInt64().ToScalar());
+        else Qs8GemmTiles.StorePartial(bytes, output, valid);
+    }
+
+    /// <summary>
+    /// The int32 sums (bias not included) of pixels a0 and a1 against one block's 8 output channels: s0, s1 channels
+    /// 0-3 and 4-7 of a0, s2, s3 of a1; the last partial step reads the two rows' copies at <paramref name="tailRows"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Accumulate(sbyte* a0, sbyte* a1, sbyte* w, sbyte* tailRows,
+        out Vector128<int> s0, out Vector128<int> s1, out Vector128<int> s2, out Vector128<int> s3)
     {
         Vector128<int> acc00 = default, acc01 = default, acc02 = default, acc03 = default;
         Vector128<int> acc04 = default, acc05 = default, acc06 = default, acc07 = default;
@@ -147,12 +178,10 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
             a1 = tailRows + KStep;
             steps = 1;
         }
-        var biasLow = Vector128.Load(bias);
-        var biasHigh = Vector128.Load(bias + 4);
-        (TStep.Sums4(acc00, acc01, acc02, acc03) + biasLow).Store(sums);
-        (TStep.Sums4(acc04, acc05, acc06, acc07) + biasHigh).Store(sums + 4);
-        (TStep.Sums4(acc10, acc11, acc12, acc13) + biasLow).Store(sums + NR);
-        (TStep.Sums4(acc14, acc15, acc16, acc17) + biasHigh).Store(sums + NR + 4);
+        s0 = TStep.Sums4(acc00, acc01, acc02, acc03);
+        s1 = TStep.Sums4(acc04, acc05, acc06, acc07);
+        s2 = TStep.Sums4(acc10, acc11, acc12, acc13);
+        s3 = TStep.Sums4(acc14, acc15, acc16, acc17);
     }
 
     /// <summary>One output channel's 16 weights at <paramref name="w"/> against both pixels' step.</summary>

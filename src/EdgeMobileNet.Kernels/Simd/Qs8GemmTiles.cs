@@ -203,7 +203,7 @@ internal static unsafe class Qs8GemmTiles
     /// 56x56 96 -> 24 spent 15 % of its time on them).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePartial(Vector128<sbyte> bytes, sbyte* output, int count)
+    internal static void StorePartial(Vector128<sbyte> bytes, sbyte* output, int count)
     {
         ulong word = bytes.AsUInt64().ToScalar();
         if ((count & 8) != 0)
