@@ -80,7 +80,7 @@ public static class BenchCommand
         var stats = ModelStatistics.Compute(session.Model);
         var inv = CultureInfo.InvariantCulture;
         cli.Out.WriteLine();
-        cli.Out.WriteLine(string.Create(inv, $"{"#",3}  {"operator",-18} {"name",-28} {"median ms",10} {"share",7} {"GMAC/s",8}"));
+        cli.Out.WriteLine(string.Create(inv, $"{"#",3}  {"operator",-18} {"name",-28} {"median ms",10} {"share",7} {"GMAC/s",8}  kernel"));
         var medians = new double[ops];
         var samples = new double[iterations];
         for (int o = 0; o < ops; o++)
@@ -95,7 +95,7 @@ public static class BenchCommand
             var l = stats.Layers[o];
             double gmacs = medians[o] > 0 ? l.MultAdds / (medians[o] / 1000) / 1e9 : 0;
             cli.Out.WriteLine(string.Create(inv,
-                $"{o,3}  {l.Type,-18} {l.Name,-28} {medians[o],10:F3} {100 * medians[o] / total,6:F1}% {gmacs,8:F2}"));
+                $"{o,3}  {l.Type,-18} {l.Name,-28} {medians[o],10:F3} {100 * medians[o] / total,6:F1}% {gmacs,8:F2}  {session.Operators[o].KernelName}"));
         }
     }
 

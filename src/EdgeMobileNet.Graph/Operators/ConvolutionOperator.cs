@@ -73,6 +73,8 @@ internal sealed class KernelOperator<T>(OperatorDefinition def, int index, Convo
     // Otherwise GEMM-shaped kernels split by whole register tiles of pixels, the rest by output rows.
     private readonly bool _byPixelGroups = kernel.PixelGroups > 1;
 
+    public override string KernelName => kernel.Name;
+
     public override void Run()
     {
         if (_pool is null) kernel.Run(input.AsReadOnly<T>(), output.As<T>());

@@ -12,5 +12,8 @@ public abstract class PreparedOperator(OperatorDefinition definition, int index)
     public OperatorDefinition Definition { get; } = definition;
     public int Index { get; } = index;
 
+    /// <summary>The kernel the kernel set picked for this operator at load (e.g. Qs8Gemm_2x8c16_AdvSimd), or null where none is named.</summary>
+    public virtual string? KernelName => null;
+
     public abstract void Run();
 }

@@ -94,6 +94,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("median", stdout);
         Assert.Contains("GMAC/s", stdout);
         Assert.Contains("block_13/pointwise", stdout);
+        // Each convolution names the kernel its set picked at load.
+        var pointwise = stdout.Split('\n').Single(line => line.Contains("block_13/pointwise", StringComparison.Ordinal));
+        Assert.Matches(@"Qs8(Gemm|Igemm)\w*_\w+\s*$", pointwise);
     }
 
     [Fact]
