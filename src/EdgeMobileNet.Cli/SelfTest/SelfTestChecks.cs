@@ -47,9 +47,9 @@ public static class SelfTestChecks
             foreach (var (family, check) in KernelConformance.Families)
                 runner.Run($"kernels/{set.Name}/{family} vs reference", () =>
                     CheckResult.FromFailures(check(set, seed, cases), $"{cases} generated cases match"));
-        // The portable twin of the AdvSimd kernels over int8 products, on every CPU: its pointwise, FC and depthwise families.
+        // The portable twin of the AdvSimd kernels over int8 products, on every CPU: its convolution, FC and depthwise families.
         var twin = SimdKernelSets.Vector128Int8ProductsSet;
-        foreach (var (family, check) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-conv2d-1x1", StringComparison.Ordinal)
+        foreach (var (family, check) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-conv2d", StringComparison.Ordinal)
                      || f.Family.StartsWith("qs8-dwconv2d", StringComparison.Ordinal) || f.Family == "qs8-fully-connected"))
             runner.Run($"kernels/{twin.Name}/{family} vs reference", () =>
                 CheckResult.FromFailures(check(twin, seed, cases), $"{cases} generated cases match"));

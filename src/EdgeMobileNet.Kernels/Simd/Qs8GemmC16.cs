@@ -7,8 +7,8 @@ using EdgeMobileNet.Kernels.Quantization;
 namespace EdgeMobileNet.Kernels.Simd;
 
 /// <summary>
-/// int8 pointwise convolution (and fully connected layers) as a GEMM that multiplies the int8 bytes themselves, 16 input
-/// channels of one pixel and one output channel per step (<typeparamref name="TStep"/>): on AdvSimd SMULL (8 products
+/// int8 convolution (and fully connected layers) as a GEMM that multiplies the int8 bytes themselves, 16 window values
+/// of one pixel and one output channel per step (<typeparamref name="TStep"/>): on AdvSimd SMULL (8 products
 /// into int16), SMLAL2 (the other 8 added, the widening multiply-accumulate) and SADALP (adjacent int16 pairs into the
 /// int32 lanes): 16 multiply-adds in 3 instructions, where the int16 kernel (<see cref="Qs8Igemm{TOps, TV}"/>, 4x8c2)
 /// takes 6 per 16 and twice the multiplies. Two products share an int16 lane before SADALP, so the kernel is exact only
@@ -16,7 +16,9 @@ namespace EdgeMobileNet.Kernels.Simd;
 /// 2 x 128 x 127 = 32512. <see cref="Covers"/> checks the filter; a filter holding -128 keeps the int16 kernel.
 /// The tile is 2 pixels x 8 output channels: 16 accumulators of 4 partial sums each, reduced once per tile
 /// (<see cref="IQs8Dot16.Sums4"/>). Weights are packed per block of 8 output channels as [K/16 steps x 8 channels x 16
-/// int8], the last step zero-padded; the input zero point is folded into the bias (bias - zp x sum(w)).
+/// int8], the last step zero-padded; the input zero point is folded into the bias (bias - zp x sum(w)). A pointwise
+/// layer reads its input rows where they are; any other window is staged first, a chunk of pixels' im2col rows at a
+/// time (<see cref="Im2colRows.Write"/>, padding taps holding the zero point, so they add (zp - zp) x w = 0).
 /// </summary>
 public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep : struct, IQs8Dot16
 {
@@ -27,21 +29,31 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
     private readonly AlignedBuffer<int> _bias;
     private readonly Qs8ChannelParams _requant;
     private readonly int _k, _fullSteps, _tail, _blocks, _blockStride, _chunkPixels;
+    private readonly bool _pointwise;
+    private readonly sbyte _inputZeroPoint;
+    private readonly (int From, int To) _inside; // output columns whose window rows lie inside the input's width
+
+    /// <summary>The most window values (KernelH x KernelW x InC) a staged row holds: a chunk keeps at least one tile.</summary>
+    public const int MaxDepth = ChunkBytes / MR;
 
     /// <summary>
-    /// Pointwise convolutions of 8 or more input channels whose weights stay in [-127, 127] (fewer channels would fill
-    /// less than half of a step).
+    /// Convolutions of depth multiplier 1 with 8 to <see cref="MaxDepth"/> window values (fewer would fill less than half
+    /// of a step) whose weights stay in [-127, 127].
     /// </summary>
     public static bool Covers(in ConvGeometry g, ReadOnlySpan<sbyte> filter) =>
-        g.IsPointwise && g.DepthMultiplier == 1 && g.InC >= 8 && !filter.Contains(sbyte.MinValue);
+        g.DepthMultiplier == 1 && (long)g.KernelH * g.KernelW * g.InC is >= 8 and <= MaxDepth && !filter.Contains(sbyte.MinValue);
 
     public Qs8GemmC16(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)
-        : base(g, $"Qs8Gemm_{MR}x{NR}c{KStep}_{TStep.Isa}")
+        : base(g, $"{(g.IsPointwise ? "Qs8Gemm" : "Qs8Im2colGemm")}_{MR}x{NR}c{KStep}_{TStep.Isa}")
     {
-        _k = g.InC;
+        _k = g.KernelH * g.KernelW * g.InC;
         Qs8GemmTiles.CheckArguments(Name, g, _k, filter.Length, bias.Length, outputParams.Multipliers.Length);
-        if (!Covers(g, filter)) throw new ArgumentException($"{Name} computes pointwise convolutions of 8 or more input channels with weights in [-127, 127]");
+        if (!Covers(g, filter))
+            throw new ArgumentException($"{Name} computes convolutions of depth multiplier 1 with 8 to {MaxDepth} window values and weights in [-127, 127]");
+        _pointwise = g.IsPointwise;
+        _inputZeroPoint = (sbyte)inputZeroPoint;
+        _inside = Im2colRows.InsideColumns(g);
         _fullSteps = _k / KStep;
         _tail = _k - _fullSteps * KStep;
         int steps = (_k + KStep - 1) / KStep;
@@ -81,16 +93,33 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
         sbyte* tailRows = stackalloc sbyte[MR * KStep];
         new Span<sbyte>(tailRows, MR * KStep).Clear();
         int outC = Geometry.OutC;
+        sbyte* staged = stackalloc sbyte[_pointwise ? 0 : _chunkPixels * _k];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
             for (int c0 = p0; c0 < p1; c0 += _chunkPixels)
             {
                 int pixels = Math.Min(_chunkPixels, p1 - c0);
+                sbyte* rows = inp + (long)c0 * _k;
+                if (!_pointwise)
+                {
+                    Im2colRows.Write(Geometry, inp, staged, _k, c0, pixels, _inside, new ByteCopy(_inputZeroPoint));
+                    rows = staged;
+                }
                 for (int nb = nb0; nb < nb1; nb++)
-                    Tiles(inp + (long)c0 * _k, pixels, nb, outp + (long)c0 * outC, tailRows);
+                    Tiles(rows, pixels, nb, outp + (long)c0 * outC, tailRows);
             }
         }
+    }
+
+    /// <summary>Window values copied as they are; padding taps hold the input zero point.</summary>
+    private readonly struct ByteCopy(sbyte zeroPoint) : IIm2colCopy<sbyte, sbyte>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Copy(sbyte* source, sbyte* target, int count) => Unsafe.CopyBlockUnaligned(target, source, (uint)count);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Pad(sbyte* target, int count) => Unsafe.InitBlockUnaligned(target, (byte)zeroPoint, (uint)count);
     }
 
     /// <summary>

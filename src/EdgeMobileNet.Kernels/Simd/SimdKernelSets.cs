@@ -21,7 +21,7 @@ public static class SimdKernelSets
 
     public static KernelSet AdvSimdSet { get; } = WithInt8Products<Qs8Dot16AdvSimd, Qs8DwTapPairAdvSimd>(
         Create<F32AdvSimd, Vector128<float>, Qs8DotAdvSimd, Vector128<int>, Qs8DwAdvSimd, Vector128<int>, Vector128<short>>("advsimd", ""),
-        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA); int8 over int8 products where weights stay in [-127, 127]: pointwise/FC GEMM 2x8c16 (SMULL+SMLAL2+SADALP), depthwise 16c tap pairs (SMULL+SMLAL+SADDW); other int8 convolutions IGEMM 4x8c2 (SMULL+SMLAL+ADDP), depthwise MUL 8c; SQRDMULH requantization");
+        "advsimd", "ARM64 AdvSimd: fp32 IGEMM 6x8 (FMLA); int8 over int8 products where weights stay in [-127, 127]: conv/FC GEMM 2x8c16 (SMULL+SMLAL2+SADALP; im2col rows for windows), depthwise 16c tap pairs (SMULL+SMLAL+SADDW); otherwise IGEMM 4x8c2 (SMULL+SMLAL+ADDP), depthwise MUL 8c; SQRDMULH requantization");
 
     /// <summary>
     /// The portable twin of the advsimd set's int8 kernels over int8 products: the vector128 set with
@@ -30,7 +30,7 @@ public static class SimdKernelSets
     /// tests and the selftest check those kernels' packing, tiles and tails on x64.
     /// </summary>
     public static KernelSet Vector128Int8ProductsSet { get; } = WithInt8Products<Qs8Dot16Vector128, Qs8DwTapPairVector128>(Vector128Set,
-        "vector128-int8-products", "portable Vector128 with the int8 pointwise/FC GEMM 2x8c16 and depthwise 16c tap pairs (int8 products summed in int16 pairs)");
+        "vector128-int8-products", "portable Vector128 with the int8 conv/FC GEMM 2x8c16 and depthwise 16c tap pairs (int8 products summed in int16 pairs)");
 
     // SDOT (16 multiply-adds an instruction) stays the GEMM; depthwise has no dot product to use and takes the tap pairs.
     public static KernelSet DpSet { get; } = WithInt8ProductDepthwise<Qs8DwTapPairAdvSimd>(
@@ -69,8 +69,8 @@ public static class SimdKernelSets
         WithInt8ProductDepthwise<TDwStep>(WithInt8ProductGemm<TGemmStep>(set)) with { Name = name, Description = description };
 
     /// <summary>
-    /// <paramref name="set"/> with its int8 pointwise convolutions and fully connected layers run by
-    /// <see cref="Qs8GemmC16{TStep}"/> where that covers them (weights in [-127, 127]), by the set's own kernels elsewhere.
+    /// <paramref name="set"/> with its int8 convolutions and fully connected layers run by <see cref="Qs8GemmC16{TStep}"/>
+    /// where that covers them (weights in [-127, 127], 8 or more window values), by the set's own kernels elsewhere.
     /// </summary>
     public static KernelSet WithInt8ProductGemm<TStep>(KernelSet set) where TStep : struct, IQs8Dot16
     {

@@ -75,9 +75,9 @@ public class KernelSetConformanceTests
     }
 
     /// <summary>
-    /// The advsimd set (and its portable twin) runs int8 pointwise and fully connected layers on the 2x8c16 GEMM when
-    /// the weights stay in [-127, 127] and there are 8 or more input channels; a single -128 weight, a window or
-    /// stride, or a shallow input keeps the 4x8c2 IGEMM, whose int16 products cannot overflow. Depthwise likewise:
+    /// The advsimd set (and its portable twin) runs int8 convolutions and fully connected layers on the 2x8c16 GEMM
+    /// (windows through im2col rows) when the weights stay in [-127, 127] and there are 8 to 8192 window values; a
+    /// single -128 weight, fewer values or more keeps the 4x8c2 IGEMM, whose int16 products cannot overflow. Depthwise likewise:
     /// tap pairs over int8 products, or the int16 kernel for a filter holding -128.
     /// </summary>
     [Fact]
@@ -98,8 +98,12 @@ public class KernelSetConformanceTests
             Assert.Equal($"Qs8Gemm_2x8c16_{isa}", Conv(1, 1, 8, weight: 127));
             Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 1, 64, weight: -128));
             Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 1, 7));
-            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(3, 1, 64));
-            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 2, 64));
+            Assert.Equal($"Qs8Im2colGemm_2x8c16_{isa}", Conv(3, 1, 64));
+            Assert.Equal($"Qs8Im2colGemm_2x8c16_{isa}", Conv(1, 2, 64));
+            Assert.Equal($"Qs8Im2colGemm_2x8c16_{isa}", Conv(3, 2, 3)); // MobileNet's first layer: 27 window values
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(3, 2, 3, weight: -128));
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(1, 2, 7));
+            Assert.StartsWith("Qs8Igemm_4x8c2_", Conv(3, 1, 1000)); // 9000 window values: past the staging limit
             var fc = new sbyte[10 * 64];
             Assert.Equal($"Qs8Gemm_2x8c16_{isa}", set.Qs8FullyConnected(1, 64, 10, 0, 0, requant, fc, new int[10]).Name);
             fc[17] = sbyte.MinValue;
