@@ -12,6 +12,7 @@ ARM64_BIN="$ARTIFACTS/linux-arm64/edgemobilenet"
 QEMU_SYSROOT="${QEMU_SYSROOT:-/usr/aarch64-linux-gnu}"
 # Real test image (tflite-micro's person detection sample), next to the repo, never copied in.
 SHARED_PERSON_BMP="$REPO_ROOT/../shared/models-upstream/person.bmp"
+SHARED_UPSTREAM="$REPO_ROOT/../shared/models-upstream"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1

@@ -12,8 +12,10 @@
 #      int8, and a 10-class V1 int8) and 'info' each
 #   6. classify a synthetic image (and ../shared/models-upstream/person.bmp when present) with the
 #      x64 binary and with the arm64 binary under each CPU; each arm64 output is compared with x64's
-#   7. a short 'bench' under qemu as a smoke check
-#   8. (after 3) the inner loops of the main GEMM micro-kernels in both AOT binaries: multiply-adds, no calls, no
+#   7. the upstream int8 MobileNet V2 (../shared, when present) on its dog image through 'infer': each arm64 output
+#      must equal x64's byte for byte
+#   8. a short 'bench' under qemu as a smoke check
+#   9. (after 3) the inner loops of the main GEMM micro-kernels in both AOT binaries: multiply-adds, no calls, no
 #      stack traffic, a bounded instruction count (scripts/check-hot-loops.sh)
 #
 # Every check counts as passed, failed or skipped; a step that errors counts as one failed check.
@@ -359,6 +361,47 @@ step_classify_compare() {
     return 0
 }
 
+# The upstream int8 MobileNet V2 (real weights, every one in [-127, 127]) on the upstream dog image, through
+# 'infer': the arm64 binary under each CPU must write the x64 binary's output bytes exactly. This runs the ARM int8
+# kernels over int8 products (GEMM, im2col first layer, depthwise tap pairs) on real data, not only on generated cases.
+step_real_model_compare() {
+    local model="$SHARED_UPSTREAM/mobilenet_v2_quantized_1x3x224x224.tflite" input="$SHARED_UPSTREAM/dog_input_int8.bin"
+    local emn="$MODELS/upstream-v2-int8.emn" cpu rc
+    if [[ ! -f "$model" || ! -f "$input" ]]; then
+        skip "real int8 model: ../shared/models-upstream (MobileNet V2 int8 + dog_input_int8.bin) is absent"
+        return 0
+    fi
+    rc=0
+    timeout -k 10 "$T_RUN_X64" "$X64_BIN" convert "$model" -o "$emn" > "$LOGS/convert-upstream-v2.log" 2>&1 || rc=$?
+    if (( rc != 0 )); then
+        fail "convert the upstream MobileNet V2 int8 model: exit $rc"
+        show_log "$LOGS/convert-upstream-v2.log" 10
+        return 0
+    fi
+    rc=0
+    timeout -k 10 "$T_RUN_X64" "$X64_BIN" infer --model "$emn" --input-raw "$input" --output-raw "$OUT/upstream-v2-x64.raw" \
+        --threads 1 > "$LOGS/infer-upstream-v2-x64.log" 2>&1 || rc=$?
+    if (( rc != 0 )) || [[ ! -s "$OUT/upstream-v2-x64.raw" ]]; then
+        fail "infer upstream MobileNet V2 int8 on x64: exit $rc"
+        show_log "$LOGS/infer-upstream-v2-x64.log" 10
+        return 0
+    fi
+    for cpu in "${QEMU_CPUS[@]}"; do
+        rc=0
+        timeout -k 10 "$T_RUN_QEMU" "${QEMU_ARM64[@]}" -cpu "$cpu" "$ARM64_BIN" infer --model "$emn" --input-raw "$input" \
+            --output-raw "$OUT/upstream-v2-$cpu.raw" --threads 1 > "$LOGS/infer-upstream-v2-$cpu.log" 2>&1 || rc=$?
+        if (( rc != 0 )); then
+            fail "infer upstream MobileNet V2 int8 on arm64 $cpu: exit $rc"
+            show_log "$LOGS/infer-upstream-v2-$cpu.log" 10
+        elif cmp -s "$OUT/upstream-v2-x64.raw" "$OUT/upstream-v2-$cpu.raw"; then
+            pass "upstream MobileNet V2 int8 on the dog image: arm64 $cpu output identical to x64 ($(stat -c %s "$OUT/upstream-v2-x64.raw") bytes)"
+        else
+            fail "upstream MobileNet V2 int8 on the dog image: arm64 $cpu output differs from x64 ($(cmp "$OUT/upstream-v2-x64.raw" "$OUT/upstream-v2-$cpu.raw" | head -n 1))"
+        fi
+    done
+    return 0
+}
+
 step_bench_qemu() {
     local name rc logfile
     if (( ${#GENERATED[@]} == 0 )); then
@@ -409,5 +452,6 @@ for cpu in "${QEMU_CPUS[@]}"; do
 done
 step "generate + info models (x64)" step_generate
 step "classify: arm64 (qemu) vs x64" step_classify_compare
+step "real int8 model: arm64 (qemu) vs x64" step_real_model_compare
 step "bench smoke (arm64 qemu $BENCH_CPU)" step_bench_qemu
 finish
