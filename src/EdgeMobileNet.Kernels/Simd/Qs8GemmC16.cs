@@ -153,21 +153,9 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
             Accumulate(a0, a1, weights, tailRows, out var s0, out var s1, out var s2, out var s3);
             var biasLow = Vector128.Load(bias);
             var biasHigh = Vector128.Load(bias + 4);
-            Store(Qs8Requantizer.Four(s0 + biasLow, requant, oc0, zp, min, max), Qs8Requantizer.Four(s1 + biasHigh, requant, oc0 + 4, zp, min, max),
-                output + (long)p * outC + oc0, valid);
-            if (pair)
-                Store(Qs8Requantizer.Four(s2 + biasLow, requant, oc0, zp, min, max), Qs8Requantizer.Four(s3 + biasHigh, requant, oc0 + 4, zp, min, max),
-                    output + (long)(p + 1) * outC + oc0, valid);
+            Qs8Requantizer.StoreEight(s0 + biasLow, s1 + biasHigh, requant, oc0, zp, min, max, output + (long)p * outC + oc0, valid);
+            if (pair) Qs8Requantizer.StoreEight(s2 + biasLow, s3 + biasHigh, requant, oc0, zp, min, max, output + (long)(p + 1) * outC + oc0, valid);
         }
-    }
-
-    /// <summary>Eight requantized channels (already inside int8) as bytes: one 8-byte store, or the first <paramref name="valid"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector128<int> low, Vector128<int> high, sbyte* output, int valid)
-    {
-        var bytes = Vector128.Narrow(Vector128.Narrow(low, high), Vector128<short>.Zero);
-        if (valid == NR) Unsafe.WriteUnaligned(output, bytes.AsInt64().ToScalar());
-        else Qs8GemmTiles.StorePartial(bytes, output, valid);
     }
 
     /// <summary>

@@ -159,6 +159,20 @@ public static unsafe class Qs8Requantizer
     }
 
     /// <summary>
+    /// Eight channels [c, c + 8) held as two four-lane halves, requantized (<see cref="Four"/>) and stored as bytes: one
+    /// 8-byte store, or the first <paramref name="valid"/> (below 8) of them. For tiles that requantize straight from
+    /// their accumulator registers instead of storing them for <see cref="Row"/> to reload.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreEight(Vector128<int> low, Vector128<int> high, Qs8ChannelParams p, int c, Vector128<int> zp,
+        Vector128<int> min, Vector128<int> max, sbyte* output, int valid)
+    {
+        var bytes = Vector128.Narrow(Vector128.Narrow(Four(low, p, c, zp, min, max), Four(high, p, c + 4, zp, min, max)), Vector128<short>.Zero);
+        if (valid >= 8) Unsafe.WriteUnaligned(output, bytes.AsInt64().ToScalar());
+        else Qs8GemmTiles.StorePartial(bytes, output, valid);
+    }
+
+    /// <summary>
     /// TFLite's RoundingDivideByPOT (half away from zero) on AdvSimd, as gemmlowp's NEON form: subtract 1 (saturating)
     /// from a negative value when there is a shift, then SRSHL, the rounding shift (half up), by
     /// <paramref name="negatedShift"/> = -exponent. Four instructions (AND, SSHR, SQADD, SRSHL) where the portable
