@@ -52,7 +52,6 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
         CheckRun(input.Length, output.Length, firstRow, rowCount);
         var g = Geometry;
         byte** taps = stackalloc byte*[2 * _pairs];
-        int* acc = stackalloc int[Channels];
         sbyte* scratch = stackalloc sbyte[2 * _pairs * Channels];
         sbyte** copies = stackalloc sbyte*[2 * _pairs];
         fixed (sbyte* inp = input)
@@ -66,20 +65,26 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
                     DwWindow.Fill(g, (byte*)inp, 1, padding, b, oy, ox, taps);
-                    Pixel((sbyte**)taps, outp + ((long)row * g.OutW + ox) * g.OutC, acc, scratch, copies);
+                    Pixel((sbyte**)taps, outp + ((long)row * g.OutW + ox) * g.OutC, scratch, copies);
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Pixel(sbyte** taps, sbyte* output, int* acc, sbyte* scratch, sbyte** copies)
+    private void Pixel(sbyte** taps, sbyte* output, sbyte* scratch, sbyte** copies)
     {
         int channels = Geometry.OutC, c = 0;
+        var requant = _requant;
+        var zp = Vector128.Create(requant.ZeroPoint);
+        var min = Vector128.Create(requant.Min);
+        var max = Vector128.Create(requant.Max);
+        // Requantized straight from the four accumulators (a store of them for Row to reload cost more per 16 channels).
         for (; c + Channels <= channels; c += Channels)
         {
-            Channels16(taps, c, acc);
-            Qs8Requantizer.Row(acc, output + c, Channels, _requant, c);
+            Channels16(taps, c, out var a0, out var a1, out var a2, out var a3);
+            Qs8Requantizer.StoreEight(a0, a1, requant, c, zp, min, max, output + c, 8);
+            Qs8Requantizer.StoreEight(a2, a3, requant, c + 8, zp, min, max, output + c + 8, 8);
         }
         if (c < channels)
         {
@@ -91,18 +96,22 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
                 Buffer.MemoryCopy(taps[t] + c, scratch + t * Channels, Channels, rest);
                 copies[t] = scratch + t * Channels - c; // so that copies[t] + c is the copy
             }
-            Channels16(copies, c, acc);
-            Qs8Requantizer.Row(acc, output + c, rest, _requant, c);
+            Channels16(copies, c, out var a0, out var a1, out var a2, out var a3);
+            Qs8Requantizer.StoreEight(a0, a1, requant, c, zp, min, max, output + c, Math.Min(rest, 8));
+            if (rest > 8) Qs8Requantizer.StoreEight(a2, a3, requant, c + 8, zp, min, max, output + c + 8, rest - 8);
         }
     }
 
-    /// <summary>Channels [c, c + 16) of one pixel into acc (bias included), every pair of taps; tap t's values at taps[t] + c.</summary>
+    /// <summary>Channels [c, c + 16) of one pixel (bias included), every pair of taps; tap t's values at taps[t] + c.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Channels16(sbyte** taps, int c, int* acc)
+    private void Channels16(sbyte** taps, int c, out Vector128<int> a0, out Vector128<int> a1, out Vector128<int> a2, out Vector128<int> a3)
     {
         int padded = _padded;
         int* bias = _bias.Pointer + c;
-        Vector128<int> a0 = Vector128.Load(bias), a1 = Vector128.Load(bias + 4), a2 = Vector128.Load(bias + 8), a3 = Vector128.Load(bias + 12);
+        a0 = Vector128.Load(bias);
+        a1 = Vector128.Load(bias + 4);
+        a2 = Vector128.Load(bias + 8);
+        a3 = Vector128.Load(bias + 12);
         sbyte* w = _weights.Pointer + c;
         for (int p = 0; p < _pairs; p++, w += 2 * padded)
         {
@@ -111,10 +120,6 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
                 Vector64.Load(x0), Vector128.Load(x0), Vector64.Load(w), Vector128.Load(w),
                 Vector64.Load(x1), Vector128.Load(x1), Vector64.Load(w + padded), Vector128.Load(w + padded));
         }
-        a0.Store(acc);
-        a1.Store(acc + 4);
-        a2.Store(acc + 8);
-        a3.Store(acc + 12);
     }
 }
 
