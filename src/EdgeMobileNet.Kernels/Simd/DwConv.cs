@@ -98,6 +98,41 @@ internal static unsafe class DwWindow
         return row;
     }
 
+    /// <summary>
+    /// Every output pixel of rows [firstRow, firstRow + rowCount) of an int8 depthwise layer: its taps' input rows
+    /// (<see cref="Fill"/>, padding taps reading <paramref name="padding"/>) handed to <paramref name="pixel"/> with the
+    /// pixel's output. <paramref name="taps"/> holds at least the window's taps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ForEachQs8Pixel<TPixel>(in ConvGeometry g, sbyte* input, sbyte* output, byte* padding, int firstRow,
+        int rowCount, byte** taps, ref TPixel pixel) where TPixel : struct, IQs8DwPixel
+    {
+        for (int row = firstRow; row < firstRow + rowCount; row++)
+        {
+            int b = row / g.OutH, oy = row - b * g.OutH;
+            for (int ox = 0; ox < g.OutW; ox++)
+            {
+                Fill(g, (byte*)input, 1, padding, b, oy, ox, taps);
+                pixel.Compute((sbyte**)taps, output + ((long)row * g.OutW + ox) * g.OutC);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The last partial step of channels [c, c + rest): each of <paramref name="tapCount"/> tap rows copied into a
+    /// zero-padded <paramref name="width"/>-byte row of <paramref name="scratch"/>, and copies[t] set so that
+    /// copies[t] + c is tap t's copy. The step then reads the copies as it reads the input, and no load runs past a row.
+    /// </summary>
+    public static void CopyTailRows(sbyte** taps, int tapCount, int c, int rest, int width, sbyte* scratch, sbyte** copies)
+    {
+        new Span<sbyte>(scratch, tapCount * width).Clear();
+        for (int t = 0; t < tapCount; t++)
+        {
+            Buffer.MemoryCopy(taps[t] + c, scratch + t * width, width, rest);
+            copies[t] = scratch + t * width - c;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Fill(in ConvGeometry g, byte* input, int elementSize, byte* padding, int b, int oy, int ox, byte** taps)
     {
@@ -504,6 +539,12 @@ public unsafe interface IQs8DwOps<TAcc, TProduct> where TAcc : struct where TPro
     static abstract bool WideRequantize { get; }
 }
 
+/// <summary>One output pixel of an int8 depthwise kernel, given its taps' input rows (<see cref="DwWindow.ForEachQs8Pixel"/>).</summary>
+internal unsafe interface IQs8DwPixel
+{
+    void Compute(sbyte** taps, sbyte* output);
+}
+
 /// <summary>
 /// int8 depthwise convolution (depth multiplier 1, any window). The input zero point is folded into the packed
 /// bias (bias - zp * sum of the channel's taps) and padding taps read a row filled with the zero point, so they
@@ -540,63 +581,52 @@ public sealed unsafe class Qs8DwConv<TOps, TAcc, TProduct> : Qs8ConvolutionKerne
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
     {
         CheckRun(input.Length, output.Length, firstRow, rowCount);
-        var g = Geometry;
         byte** taps = stackalloc byte*[_taps];
+        sbyte** copies = stackalloc sbyte*[_taps];
         int* acc = stackalloc int[TOps.Channels];
         sbyte* scratch = stackalloc sbyte[_taps * TOps.Channels];
         fixed (sbyte* inp = input)
         fixed (sbyte* outp = output)
         {
             byte* padding = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
-            for (int row = firstRow; row < firstRow + rowCount; row++)
-            {
-                int b = row / g.OutH, oy = row - b * g.OutH;
-                for (int ox = 0; ox < g.OutW; ox++)
-                {
-                    DwWindow.Fill(g, (byte*)inp, 1, padding, b, oy, ox, taps);
-                    Pixel((sbyte**)taps, outp + ((long)row * g.OutW + ox) * g.OutC, acc, scratch);
-                }
-            }
+            var pixels = new Pixels(this, acc, scratch, copies);
+            DwWindow.ForEachQs8Pixel(Geometry, inp, outp, padding, firstRow, rowCount, taps, ref pixels);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Pixel(sbyte** taps, sbyte* output, int* acc, sbyte* scratch)
+    private readonly struct Pixels(Qs8DwConv<TOps, TAcc, TProduct> kernel, int* acc, sbyte* scratch, sbyte** copies) : IQs8DwPixel
     {
-        int channels = Geometry.OutC, padded = _padded, tapCount = _taps, n = TOps.Channels, half = n / 2;
-        short* weights = _weights.Pointer;
-        int* bias = _bias.Pointer;
-        int c = 0;
-        for (; c + n <= channels; c += n)
-        {
-            TAcc lower = TOps.Load(bias + c), upper = TOps.Load(bias + c + half);
-            short* w = weights + c;
-            for (int t = 0; t < tapCount; t++, w += padded)
-            {
-                var product = TOps.Multiply(taps[t] + c, w);
-                lower = TOps.AddLower(lower, product);
-                upper = TOps.AddUpper(upper, product);
-            }
-            TOps.Store(acc, lower);
-            TOps.Store(acc + half, upper);
-            Qs8Requantizer.Row(acc, output + c, n, _requant, c, TOps.WideRequantize);
-        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Compute(sbyte** taps, sbyte* output) => kernel.Pixel(taps, output, acc, scratch, copies);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Pixel(sbyte** taps, sbyte* output, int* acc, sbyte* scratch, sbyte** copies)
+    {
+        int channels = Geometry.OutC, n = TOps.Channels, c = 0;
+        for (; c + n <= channels; c += n) Step(taps, c, output, acc, n);
         if (c < channels)
         {
-            int rest = channels - c;
-            new Span<sbyte>(scratch, tapCount * n).Clear();
-            for (int t = 0; t < tapCount; t++) Buffer.MemoryCopy(taps[t] + c, scratch + t * n, n, rest);
-            TAcc lower = TOps.Load(bias + c), upper = TOps.Load(bias + c + half);
-            short* w = weights + c;
-            for (int t = 0; t < tapCount; t++, w += padded)
-            {
-                var product = TOps.Multiply(scratch + t * n, w);
-                lower = TOps.AddLower(lower, product);
-                upper = TOps.AddUpper(upper, product);
-            }
-            TOps.Store(acc, lower);
-            TOps.Store(acc + half, upper);
-            Qs8Requantizer.Row(acc, output + c, rest, _requant, c, TOps.WideRequantize);
+            DwWindow.CopyTailRows(taps, _taps, c, channels - c, n, scratch, copies);
+            Step(copies, c, output, acc, channels - c);
         }
+    }
+
+    /// <summary>Channels [c, c + count) of one pixel (count up to a step); tap t's values at taps[t] + c.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Step(sbyte** taps, int c, sbyte* output, int* acc, int count)
+    {
+        int padded = _padded, tapCount = _taps, half = TOps.Channels / 2;
+        TAcc lower = TOps.Load(_bias.Pointer + c), upper = TOps.Load(_bias.Pointer + c + half);
+        short* w = _weights.Pointer + c;
+        for (int t = 0; t < tapCount; t++, w += padded)
+        {
+            var product = TOps.Multiply(taps[t] + c, w);
+            lower = TOps.AddLower(lower, product);
+            upper = TOps.AddUpper(upper, product);
+        }
+        TOps.Store(acc, lower);
+        TOps.Store(acc + half, upper);
+        Qs8Requantizer.Row(acc, output + c, count, _requant, c, TOps.WideRequantize);
     }
 }

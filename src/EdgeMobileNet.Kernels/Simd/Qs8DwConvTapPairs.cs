@@ -50,7 +50,6 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount)
     {
         CheckRun(input.Length, output.Length, firstRow, rowCount);
-        var g = Geometry;
         byte** taps = stackalloc byte*[2 * _pairs];
         sbyte* scratch = stackalloc sbyte[2 * _pairs * Channels];
         sbyte** copies = stackalloc sbyte*[2 * _pairs];
@@ -59,16 +58,15 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
         {
             byte* padding = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_padding));
             taps[2 * _pairs - 1] = padding; // the extra tap of an odd window (overwritten by Fill for an even one)
-            for (int row = firstRow; row < firstRow + rowCount; row++)
-            {
-                int b = row / g.OutH, oy = row - b * g.OutH;
-                for (int ox = 0; ox < g.OutW; ox++)
-                {
-                    DwWindow.Fill(g, (byte*)inp, 1, padding, b, oy, ox, taps);
-                    Pixel((sbyte**)taps, outp + ((long)row * g.OutW + ox) * g.OutC, scratch, copies);
-                }
-            }
+            var pixels = new Pixels(this, scratch, copies);
+            DwWindow.ForEachQs8Pixel(Geometry, inp, outp, padding, firstRow, rowCount, taps, ref pixels);
         }
+    }
+
+    private readonly struct Pixels(Qs8DwConvTapPairs<TStep> kernel, sbyte* scratch, sbyte** copies) : IQs8DwPixel
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Compute(sbyte** taps, sbyte* output) => kernel.Pixel(taps, output, scratch, copies);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -88,14 +86,8 @@ public sealed unsafe class Qs8DwConvTapPairs<TStep> : Qs8ConvolutionKernel where
         }
         if (c < channels)
         {
-            // The rows' last channels, copied with zeros after them (no load past a row; zero weights there anyway).
-            int rest = channels - c, tapCount = 2 * _pairs;
-            new Span<sbyte>(scratch, tapCount * Channels).Clear();
-            for (int t = 0; t < tapCount; t++)
-            {
-                Buffer.MemoryCopy(taps[t] + c, scratch + t * Channels, Channels, rest);
-                copies[t] = scratch + t * Channels - c; // so that copies[t] + c is the copy
-            }
+            int rest = channels - c;
+            DwWindow.CopyTailRows(taps, 2 * _pairs, c, rest, Channels, scratch, copies);
             Channels16(copies, c, out var a0, out var a1, out var a2, out var a3);
             Qs8Requantizer.StoreEight(a0, a1, requant, c, zp, min, max, output + c, Math.Min(rest, 8));
             if (rest > 8) Qs8Requantizer.StoreEight(a2, a3, requant, c + 8, zp, min, max, output + c + 8, rest - 8);

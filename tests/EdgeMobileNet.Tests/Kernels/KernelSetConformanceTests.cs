@@ -18,8 +18,10 @@ public class KernelSetConformanceTests
         foreach (var set in KernelRegistry.Supported.Where(s => s != KernelSet.Reference))
             foreach (var (family, _) in KernelConformance.Families)
                 data.Add(set.Name, family);
-        // The AdvSimd pointwise GEMM's portable twin (not in the registry): every int8 family it can be handed.
-        foreach (var (family, _) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-", StringComparison.Ordinal)))
+        // The portable twin of the AdvSimd int8-product kernels (not in the registry): the families that reach them (its
+        // add and pooling are the vector128 set's, checked above).
+        foreach (var (family, _) in KernelConformance.Families.Where(f => f.Family.StartsWith("qs8-conv2d", StringComparison.Ordinal)
+                     || f.Family.StartsWith("qs8-dwconv2d", StringComparison.Ordinal) || f.Family == "qs8-fully-connected"))
             data.Add(SimdKernelSets.Vector128Int8ProductsSet.Name, family);
         return data;
     }
