@@ -63,6 +63,9 @@ public sealed class WorkerPool : IDisposable
     /// <summary>The workers' kernel thread ids (0 for one not started yet, or off Linux).</summary>
     internal int[] WorkerThreadIds => [.. _threadIds];
 
+    /// <summary>Whether worker <paramref name="index"/> is parked on its event (so the next <see cref="Run"/> wakes it).</summary>
+    internal bool IsParked(int index) => Volatile.Read(ref _parked[index]) == 1;
+
     /// <summary>Operators smaller than this (in Mult-Adds) do not use the pool.</summary>
     public long MinParallelMultAdds { get; }
 

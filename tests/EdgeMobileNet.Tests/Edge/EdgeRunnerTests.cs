@@ -186,7 +186,12 @@ public class EdgeRunnerTests(ITestOutputHelper output) : IDisposable
         using var cancel = new CancellationTokenSource();
         var runner = new EdgeRunner(new FlakyCamera(-1, image), () => throw new IOException("x"), classifier, rules, outputs,
             new RunOptions(), report: null);
-        var thread = new Thread(() => { Thread.Sleep(300); cancel.Cancel(); });
+        // Cancel once the rule has switched the output on (a fixed delay could pass before the first frame on a loaded machine).
+        var thread = new Thread(() =>
+        {
+            SpinWait.SpinUntil(() => sim.Snapshot().Length >= 2, TimeSpan.FromSeconds(60));
+            cancel.Cancel();
+        });
         thread.Start();
         var result = runner.Run(cancel.Token);
         thread.Join();

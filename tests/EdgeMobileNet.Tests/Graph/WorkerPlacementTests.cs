@@ -72,8 +72,9 @@ public class WorkerPlacementTests
         Skip.If(Count(allowed) < 2 || Environment.ProcessorCount < 2, "needs two CPUs");
         using var pool = new WorkerPool(2);
         var work = new Rows();
-        // Long enough for the worker to give up spinning and park, so the next Run wakes it.
-        Thread.Sleep(50);
+        // The next Run must wake the worker: wait until it has started, given up spinning and parked (on a loaded
+        // machine a fixed sleep was not always long enough for the thread even to start).
+        Assert.True(SpinWait.SpinUntil(() => pool.IsParked(0), TimeSpan.FromSeconds(30)), "the worker never parked");
         pool.Run(work, 64);
         int worker = pool.WorkerThreadIds[0];
         Assert.True(worker > 0);
