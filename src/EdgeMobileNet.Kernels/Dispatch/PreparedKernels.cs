@@ -34,6 +34,13 @@ public abstract class ConvolutionKernel<T>(in ConvGeometry geometry, string name
     /// </summary>
     public virtual int ColumnBlocks => 0;
 
+    /// <summary>
+    /// Whether each <see cref="ComputeBlocks"/> call first stages its pixels' input rows (converted or gathered into
+    /// im2col rows): split by output channels, every chunk stages the same rows again, so a caller should give each
+    /// thread one share of the blocks rather than many small chunks.
+    /// </summary>
+    public virtual bool StagesRows => false;
+
     /// <summary>Computes every output pixel for output-channel blocks [firstBlock, firstBlock + blockCount).</summary>
     public void RunColumns(ReadOnlySpan<T> input, Span<T> output, int firstBlock, int blockCount)
     {

@@ -81,6 +81,8 @@ public sealed unsafe class F32Igemm<TOps, TV> : F32ConvolutionKernel
 
     public override int TilePixels => MR;
 
+    public override bool StagesRows => _im2col is not null;
+
     public override void Run(ReadOnlySpan<float> input, Span<float> output, int firstRow, int rowCount) =>
         RunRowsAsBlocks(input, output, firstRow, rowCount);
 

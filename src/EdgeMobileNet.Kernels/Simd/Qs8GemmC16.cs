@@ -83,6 +83,8 @@ public sealed unsafe class Qs8GemmC16<TStep> : Qs8ConvolutionKernel where TStep 
 
     public override int TilePixels => MR;
 
+    public override bool StagesRows => !_pointwise;
+
     public override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
         RunRowsAsBlocks(input, output, firstRow, rowCount);
 

@@ -16,6 +16,9 @@ public abstract class Qs8TiledGemmKernel(in ConvGeometry geometry, string name) 
 
     public sealed override int TilePixels => Qs8GemmTiles.MR;
 
+    /// <summary>Both AVX2 GEMMs stage every chunk's rows (unsigned bytes with bounded pairs, or int16).</summary>
+    public sealed override bool StagesRows => true;
+
     public sealed override void Run(ReadOnlySpan<sbyte> input, Span<sbyte> output, int firstRow, int rowCount) =>
         RunRowsAsBlocks(input, output, firstRow, rowCount);
 }
