@@ -70,3 +70,66 @@ public class WorkSplitTests
         Assert.True(Int8(SimdKernelSets.Avx2Set, firstLayer));
     }
 }
+
+/// <summary>A residual Add large enough to be shared out in chunks: every thread count gives the one-thread result.</summary>
+public class ThreadedAddTests
+{
+    private static EdgeMobileNet.Format.Model.ModelDefinition AddModel(bool int8)
+    {
+        // 40 x 40 x 25 = 40000 elements: 19 whole chunks of 2048 and a last one of 1088 (a vector tail in it).
+        var type = int8 ? EdgeMobileNet.Format.Model.DataType.Int8 : EdgeMobileNet.Format.Model.DataType.Float32;
+        EdgeMobileNet.Format.Model.QuantizationInfo? Q(float scale, int zp) => int8 ? new([scale], [zp]) : null;
+        var m = new EdgeMobileNet.Format.Model.ModelDefinition { Name = "add" };
+        int a = m.AddTensor(new EdgeMobileNet.Format.Model.TensorDefinition("a", type, [1, 40, 40, 25], Q(0.05f, 3)));
+        int b = m.AddTensor(new EdgeMobileNet.Format.Model.TensorDefinition("b", type, [1, 40, 40, 25], Q(0.031f, -7)));
+        int sum = m.AddTensor(new EdgeMobileNet.Format.Model.TensorDefinition("sum", type, [1, 40, 40, 25], Q(0.07f, -2)));
+        m.Inputs.Add(a);
+        m.Inputs.Add(b);
+        m.Outputs.Add(sum);
+        m.Operators.Add(new EdgeMobileNet.Format.Model.OperatorDefinition(EdgeMobileNet.Format.Model.OperatorType.Add, [a, b], [sum], default, "add"));
+        return m;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ChunkedAddMatchesOneThread(bool int8)
+    {
+        var model = AddModel(int8);
+        byte[] Run(int threads, string isa)
+        {
+            using var session = InferenceSession.Create(model, new SessionOptions { Threads = threads, Isa = isa, MinParallelMultAdds = 0 });
+            for (int i = 0; i < 2; i++)
+            {
+                var input = session.InputBytes(i);
+                new Random(21 + i).NextBytes(input);
+                if (!int8) foreach (ref float v in session.Input<float>(i)) v = float.IsFinite(v) ? Math.Clamp(v, -50f, 50f) : 1f;
+            }
+            session.Run();
+            if (threads > 1) Assert.Equal(0, AllocationMeter.SteadyStateBytes(session.Run)); // the chunks allocate nothing either
+            return session.OutputBytes(0).ToArray();
+        }
+        var expected = Run(1, "reference");
+        foreach (var set in EdgeMobileNet.Kernels.Dispatch.KernelRegistry.Supported)
+            foreach (int threads in new[] { 1, 2, 3 })
+                Assert.True(expected.AsSpan().SequenceEqual(Run(threads, set.Name)), $"{set.Name} at {threads} threads differs from the reference");
+    }
+
+    [Fact]
+    public void ChunksCoverEveryElementOnce()
+    {
+        foreach (int elements in new[] { 1, 2047, 2048, 2049, 40000 })
+        {
+            int chunks = (elements + 2047) / 2048, next = 0;
+            for (int c = 0; c < chunks; c++)
+            {
+                var (start, length) = AddOperator.Chunks(c, 1, elements);
+                Assert.Equal(next, start);
+                Assert.True(length > 0 && length <= 2048);
+                next = start + length;
+            }
+            Assert.Equal(elements, next);
+            Assert.Equal((0, elements), AddOperator.Chunks(0, chunks, elements));
+        }
+    }
+}
