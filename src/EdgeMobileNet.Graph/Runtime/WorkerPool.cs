@@ -13,7 +13,9 @@ public interface IRowWork
 /// too. Between layers a worker spins on the run generation for up to <see cref="SpinMicroseconds"/> before it parks
 /// on its <see cref="ManualResetEventSlim"/>: a layer that follows within that time (nearly all of them inside
 /// one inference) starts without a kernel wake-up, which on a VM costs as much as a small layer. A parked worker is
-/// steered off the caller's CPU as it is woken (<see cref="WorkerPlacement"/>). <see cref="Run"/>
+/// steered off the caller's CPU as it is woken (<see cref="WorkerPlacement"/>), and the caller does not wait for it:
+/// a worker joins a run only while the run is open, and the caller closes the run once every row is handed out, so
+/// after an idle gap the first layers run on the caller alone until the worker is up. <see cref="Run"/>
 /// hands out the rows in shrinking chunks through an interlocked cursor (so a worker slowed by another process does
 /// not hold the layer back) and allocates nothing. One <see cref="Run"/> at a time (sessions are single-caller).
 /// </summary>
@@ -29,7 +31,10 @@ public sealed class WorkerPool : IDisposable
     private int _generation;
     private readonly ManualResetEventSlim _done = new(false, SpinCount);
     private IRowWork? _work;
-    private int _rows, _minChunk, _shareDivisor, _nextRow, _pending;
+    private int _rows, _minChunk, _shareDivisor, _nextRow;
+    // The run's state: Closed once the caller has drained every chunk; below it, the workers inside the run.
+    private const int Closed = 1 << 30;
+    private int _state = Closed;
     private volatile bool _stopping;
     private Exception? _failure;
 
@@ -91,9 +96,8 @@ public sealed class WorkerPool : IDisposable
         _nextRow = 0;
         _failure = null;
         _done.Reset();
-        // Every worker sees the new generation and drains chunks until none are left (with fewer rows than
-        // threads, some find none), so every worker counts down.
-        _pending = _threads.Length;
+        // Open: a worker that sees the new generation joins (counts itself in) unless the caller has closed the run.
+        Volatile.Write(ref _state, 0);
         // Full fence, then read each worker's parked flag (it sets the flag with a full fence, then re-reads the
         // generation): a worker either sees this generation or is seen parked and woken.
         Interlocked.Increment(ref _generation);
@@ -109,7 +113,8 @@ public sealed class WorkerPool : IDisposable
         }
         finally
         {
-            _done.Wait();
+            // Every chunk is handed out: close, and wait only for workers inside the run (the last one out sets _done).
+            if ((Interlocked.Or(ref _state, Closed) & ~Closed) != 0) _done.Wait();
             _work = null;
         }
         if (_failure is { } failure) throw new AggregateException("a worker thread failed", failure);
@@ -156,6 +161,7 @@ public sealed class WorkerPool : IDisposable
             }
             seen = generation;
             if (_stopping) return;
+            if (!TryJoin()) continue; // the caller finished without this worker
             try
             {
                 if (_work is { } work) Drain(work);
@@ -165,7 +171,21 @@ public sealed class WorkerPool : IDisposable
                 _failure = e;
                 Volatile.Write(ref _nextRow, int.MaxValue / 2); // stop handing out chunks
             }
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _state) == Closed) _done.Set(); // closed, and the last one out
+        }
+    }
+
+    /// <summary>
+    /// Counts this worker into the open run; false once it is closed. A worker that read the generation of a run the
+    /// caller has since finished may join the next one (opened with the fields already set): it then helps with that.
+    /// </summary>
+    internal bool TryJoin()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _state);
+            if ((state & Closed) != 0) return false;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) == state) return true;
         }
     }
 

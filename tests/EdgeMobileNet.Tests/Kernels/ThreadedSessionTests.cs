@@ -108,6 +108,43 @@ public class ThreadedSessionTests
     }
 
     /// <summary>
+    /// Runs separated by gaps from none to past the workers' spinning (so they park, and some wake only after the caller
+    /// has finished a run alone and started the next): every row of every run exactly once, and no worker still inside
+    /// a run once it returns (the rows' counts are read right after each Run).
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void PoolRunsEveryRowOnceAcrossIdleGaps(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var random = new Random(17);
+        for (int r = 0; r < 300; r++)
+        {
+            int rows = random.Next(2, 40);
+            var work = new Counter(rows);
+            int gap = random.Next(4) switch { 0 => 0, 1 => 50, 2 => 400, _ => 2000 }; // microseconds
+            long until = System.Diagnostics.Stopwatch.GetTimestamp() + System.Diagnostics.Stopwatch.Frequency * gap / 1_000_000;
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
+            pool.Run(work, rows);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+            Assert.Equal(rows, work.Chunks.Sum(c => c.Count));
+        }
+    }
+
+    /// <summary>A worker that wakes after the caller has finished a run alone cannot join it (it would count itself into the next).</summary>
+    [Fact]
+    public void AFinishedRunCannotBeJoined()
+    {
+        using var pool = new WorkerPool(2);
+        Assert.False(pool.TryJoin()); // no run yet
+        var work = new Counter(64);
+        pool.Run(work, 64);
+        Assert.False(pool.TryJoin());
+        Assert.All(work.Hits, h => Assert.Equal(1, h));
+    }
+
+    /// <summary>
     /// The chunks shrink as the rows run out (so threads finish close together), none takes more than
     /// 1 / (2 x threads) of the rows, and none but the last is under 1 / (8 x threads) (a GEMM split by pixels
     /// streams its weights once per chunk).
