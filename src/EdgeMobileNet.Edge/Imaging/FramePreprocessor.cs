@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using EdgeMobileNet.Edge.Frames;
 using EdgeMobileNet.Format.Model;
+using EdgeMobileNet.Graph.Runtime;
 
 namespace EdgeMobileNet.Edge.Imaging;
 
@@ -22,9 +23,11 @@ public enum ResizeMode
 /// frame's range) or takes gray, reorders channels and normalizes (f32) or quantizes (int8). The
 /// loop is specialized per frame layout (<see cref="IPixelReader"/>). The sampling tables are rebuilt
 /// only when the frame size changes, so steady-state calls allocate nothing. The conversion is affine,
-/// so converting after interpolating equals converting the whole frame first and resizing it.
+/// so converting after interpolating equals converting the whole frame first and resizing it. Given a session, the
+/// output rows are shared out over its threads (<see cref="InferenceSession.RunRows"/>): each output value is
+/// computed the same way on any thread, so the tensor does not depend on the thread count.
 /// </summary>
-public sealed class FramePreprocessor
+public sealed unsafe class FramePreprocessor
 {
     private readonly InputContract _contract;
     private readonly ResizeMode _mode;
@@ -33,6 +36,8 @@ public sealed class FramePreprocessor
     private int _cachedWidth = -1, _cachedHeight = -1;
     private int[] _x0 = [], _x1 = [], _y0 = [], _y1 = [];
     private float[] _fx = [], _fy = [];
+    // The row work handed to a session's threads, one per frame layout and sink, kept while the layout stays the same.
+    private IRowWork? _rows;
 
     public FramePreprocessor(InputContract contract, TensorDefinition input, ResizeMode mode = ResizeMode.Crop)
     {
@@ -68,35 +73,65 @@ public sealed class FramePreprocessor
     public TensorDefinition Input { get; }
     public bool IsInt8 => _int8;
 
-    /// <summary>Writes the frame into an f32 input tensor.</summary>
-    public void WriteF32(FrameBuffer frame, Span<float> tensor) => Run(frame, new F32Sink(tensor, _scale, _offset));
+    /// <summary>Writes the frame into an f32 input tensor, on <paramref name="threads"/>' threads when given.</summary>
+    public void WriteF32(FrameBuffer frame, Span<float> tensor, InferenceSession? threads = null)
+    {
+        CheckLength(tensor.Length);
+        fixed (float* t = tensor) Run(frame, new F32Sink(t, _scale, _offset), threads);
+    }
 
-    /// <summary>Writes the frame into an int8 input tensor.</summary>
-    public void WriteInt8(FrameBuffer frame, Span<sbyte> tensor) => Run(frame, new Int8Sink(tensor, _scale, _offset));
+    /// <summary>Writes the frame into an int8 input tensor, on <paramref name="threads"/>' threads when given.</summary>
+    public void WriteInt8(FrameBuffer frame, Span<sbyte> tensor, InferenceSession? threads = null)
+    {
+        CheckLength(tensor.Length);
+        fixed (sbyte* t = tensor) Run(frame, new Int8Sink(t, _scale, _offset), threads);
+    }
+
+    private void CheckLength(int length)
+    {
+        int needed = _contract.Width * _contract.Height * _contract.Channels;
+        if (length < needed) throw new ArgumentException($"the tensor holds {length} values; a {_contract.Width}x{_contract.Height}x{_contract.Channels} input needs {needed}");
+    }
 
     /// <summary>Picks the frame layout's reader once per frame, so the pixel loop is specialized for it.</summary>
-    private void Run<TSink>(FrameBuffer frame, TSink sink) where TSink : IValueSink, allows ref struct
+    private void Run<TSink>(FrameBuffer frame, TSink sink, InferenceSession? threads) where TSink : struct, IValueSink
     {
         switch (frame.Format)
         {
-            case PixelFormat.Yuyv: Run(frame, new YuyvReader(frame), sink); break;
-            case PixelFormat.Nv12 or PixelFormat.I420: Run(frame, new Yuv420Reader(frame), sink); break;
-            case PixelFormat.Rgb24 or PixelFormat.Bgr24: Run(frame, new Rgb24Reader(frame), sink); break;
-            case PixelFormat.Grey: Run(frame, new GreyReader(frame), sink); break;
+            case PixelFormat.Yuyv: Run(frame, new YuyvReader(frame), sink, threads); break;
+            case PixelFormat.Nv12 or PixelFormat.I420: Run(frame, new Yuv420Reader(frame), sink, threads); break;
+            case PixelFormat.Rgb24 or PixelFormat.Bgr24: Run(frame, new Rgb24Reader(frame), sink, threads); break;
+            case PixelFormat.Grey: Run(frame, new GreyReader(frame), sink, threads); break;
             default: throw new ArgumentException($"{frame.Format} frames must be decoded before preprocessing");
         }
     }
 
-    private void Run<TReader, TSink>(FrameBuffer frame, TReader reader, TSink sink)
+    private void Run<TReader, TSink>(FrameBuffer frame, TReader reader, TSink sink, InferenceSession? threads)
         where TReader : struct, IPixelReader
-        where TSink : IValueSink, allows ref struct
+        where TSink : struct, IValueSink
     {
-        int w = _contract.Width, h = _contract.Height, c = _contract.Channels;
         PrepareTables(frame.Width, frame.Height);
+        if (threads is null || threads.Threads == 1)
+        {
+            Rows(reader, sink, 0, _contract.Height);
+            return;
+        }
+        if (_rows is not RowWork<TReader, TSink> work) _rows = work = new RowWork<TReader, TSink>(this);
+        work.Reader = reader;
+        work.Sink = sink;
+        threads.RunRows(work, _contract.Height);
+    }
+
+    /// <summary>Output rows [<paramref name="yStart"/>, <paramref name="yEnd"/>) of the current frame.</summary>
+    private void Rows<TReader, TSink>(in TReader reader, in TSink sink, int yStart, int yEnd)
+        where TReader : struct, IPixelReader
+        where TSink : struct, IValueSink
+    {
+        int w = _contract.Width, c = _contract.Channels;
         bool bgr = _contract.ColorOrder == ColorOrder.Bgr;
         Span<float> pad = stackalloc float[3];
         for (int k = 0; k < c; k++) pad[k] = _contract.Mean[k];
-        for (int y = 0; y < h; y++)
+        for (int y = yStart; y < yEnd; y++)
         {
             int y0 = _y0[y], y1 = _y1[y];
             float fy = _fy[y];
@@ -186,26 +221,36 @@ public sealed class FramePreprocessor
         _cachedHeight = height;
     }
 
+    /// <summary>One frame's rows for the session's threads: the reader and sink of the frame being written.</summary>
+    private sealed class RowWork<TReader, TSink>(FramePreprocessor owner) : IRowWork
+        where TReader : struct, IPixelReader
+        where TSink : struct, IValueSink
+    {
+        public TReader Reader;
+        public TSink Sink;
+
+        public void RunRows(int first, int count) => owner.Rows(Reader, Sink, first, first + count);
+    }
+
     private interface IValueSink
     {
         void Write(int index, int channel, float pixel);
     }
 
-    private readonly ref struct F32Sink(Span<float> tensor, float[] scale, float[] offset) : IValueSink
+    /// <summary>Writes into a tensor pinned for the duration of one Write call (its length checked against the contract).</summary>
+    private readonly struct F32Sink(float* tensor, float[] scale, float[] offset) : IValueSink
     {
-        private readonly Span<float> _tensor = tensor;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write(int index, int channel, float pixel) => _tensor[index] = pixel * scale[channel] + offset[channel];
+        public void Write(int index, int channel, float pixel) => tensor[index] = pixel * scale[channel] + offset[channel];
     }
 
-    private readonly ref struct Int8Sink(Span<sbyte> tensor, float[] scale, float[] offset) : IValueSink
+    private readonly struct Int8Sink(sbyte* tensor, float[] scale, float[] offset) : IValueSink
     {
-        private readonly Span<sbyte> _tensor = tensor;
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Write(int index, int channel, float pixel)
         {
             float q = MathF.Round(pixel * scale[channel] + offset[channel], MidpointRounding.AwayFromZero);
-            _tensor[index] = (sbyte)(q < -128 ? -128 : q > 127 ? 127 : q);
+            tensor[index] = (sbyte)(q < -128 ? -128 : q > 127 ? 127 : q);
         }
     }
 }

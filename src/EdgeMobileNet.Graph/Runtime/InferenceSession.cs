@@ -105,6 +105,18 @@ public sealed unsafe class InferenceSession : IDisposable
         foreach (var op in _operators) op.Run();
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> over rows [0, <paramref name="rows"/>) on this session's threads (the caller and
+    /// its pool), such as the preprocessing that writes the next input; never while <see cref="Run"/> is running.
+    /// </summary>
+    public void RunRows(IRowWork work, int rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(work);
+        if (_pool is null) work.RunRows(0, rows);
+        else _pool.Run(work, rows);
+    }
+
     /// <summary>Runs like <see cref="Run"/> and adds each operator's elapsed Stopwatch ticks to <paramref name="ticks"/>.</summary>
     public void RunProfiled(Span<long> ticks)
     {

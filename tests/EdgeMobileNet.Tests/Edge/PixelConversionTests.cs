@@ -112,6 +112,58 @@ public class PixelConversionTests
         }
     }
 
+    /// <summary>
+    /// Rows shared out over a session's threads (as the edge loop does) give the same tensor as one thread, for every
+    /// layout, both sinks and every resize mode (letterbox rows and columns are padding).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void RowsOnSessionThreadsGiveTheSameTensor(PixelFormat format, bool full, DataType type, int channels, ColorOrder order)
+    {
+        const int w = 50, h = 34, mw = 20, mh = 16;
+        var contract = new InputContract { Width = mw, Height = mh, Channels = channels, ColorOrder = order };
+        if (channels == 1) { contract.Mean = [127.5f]; contract.Std = [127.5f]; }
+        var quant = type == DataType.Int8 ? QuantizationInfo.PerTensor(2f / 255, -1) : null;
+        var input = new TensorDefinition("input", type, [1, mh, mw, channels], quant);
+        var frame = Encode(PatternRgb(w, h, 3), w, h, format, full, padding: 4);
+        using var session = InferenceSession.Create(SmallModels.F32, new SessionOptions { Threads = 3, MinParallelMultAdds = 0 });
+        Assert.Equal(3, session.Threads);
+        int n = mw * mh * channels;
+        foreach (var mode in new[] { ResizeMode.Crop, ResizeMode.Stretch, ResizeMode.Letterbox })
+        {
+            var pre = new FramePreprocessor(contract, input, mode);
+            for (int repeat = 0; repeat < 3; repeat++) // the second and third reuse the row work
+            {
+                if (type == DataType.Int8)
+                {
+                    var one = new sbyte[n];
+                    var shared = new sbyte[n];
+                    pre.WriteInt8(frame, one);
+                    pre.WriteInt8(frame, shared, session);
+                    Assert.Equal(one, shared);
+                }
+                else
+                {
+                    var one = new float[n];
+                    var shared = new float[n];
+                    pre.WriteF32(frame, one);
+                    pre.WriteF32(frame, shared, session);
+                    Assert.Equal(one, shared);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ATensorTooSmallForTheContractIsRefused()
+    {
+        var contract = new InputContract { Width = 8, Height = 8, Channels = 3 };
+        var input = new TensorDefinition("input", DataType.Int8, [1, 8, 8, 3], QuantizationInfo.PerTensor(2f / 255, -1));
+        var frame = Encode(PatternRgb(16, 16, 3), 16, 16, PixelFormat.Rgb24, false, padding: 0);
+        var e = Assert.Throws<ArgumentException>(() => new FramePreprocessor(contract, input).WriteInt8(frame, new sbyte[8 * 8 * 3 - 1]));
+        Assert.Contains("191", e.Message);
+    }
+
     /// <summary>Gray reference: the whole frame converted to gray, then ImagePreprocessor (normalized values).</summary>
     private static double[] GrayReference(FrameBuffer frame, InputContract contract, TensorDefinition input)
     {
