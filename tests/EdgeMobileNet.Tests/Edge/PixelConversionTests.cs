@@ -73,6 +73,18 @@ public class PixelConversionTests
         return data;
     }
 
+    /// <summary>A 50x34 frame (padded rows) of a colour pattern, and a 20x16 model input of the case's type and channels.</summary>
+    private static (InputContract Contract, TensorDefinition Input, FrameBuffer Frame) Case(PixelFormat format, bool full,
+        DataType type, int channels, ColorOrder order)
+    {
+        const int w = 50, h = 34, mw = 20, mh = 16;
+        var contract = new InputContract { Width = mw, Height = mh, Channels = channels, ColorOrder = order };
+        if (channels == 1) { contract.Mean = [127.5f]; contract.Std = [127.5f]; }
+        var quant = type == DataType.Int8 ? QuantizationInfo.PerTensor(2f / 255, -1) : null;
+        var input = new TensorDefinition("input", type, [1, mh, mw, channels], quant);
+        return (contract, input, Encode(PatternRgb(w, h, 3), w, h, format, full, padding: 4));
+    }
+
     /// <summary>
     /// Fused frame -> tensor equals the straightforward path. Gray: convert the whole frame to gray, then
     /// the existing ImagePreprocessor (crop, bilinear, normalize/quantize). Colour: the fused pass
@@ -85,12 +97,9 @@ public class PixelConversionTests
     [MemberData(nameof(Cases))]
     public void FusedPreprocessingMatchesConvertThenResize(PixelFormat format, bool full, DataType type, int channels, ColorOrder order)
     {
-        const int w = 50, h = 34, mw = 20, mh = 16;
-        var contract = new InputContract { Width = mw, Height = mh, Channels = channels, ColorOrder = order };
-        if (channels == 1) { contract.Mean = [127.5f]; contract.Std = [127.5f]; }
-        var quant = type == DataType.Int8 ? QuantizationInfo.PerTensor(2f / 255, -1) : null;
-        var input = new TensorDefinition("input", type, [1, mh, mw, channels], quant);
-        var frame = Encode(PatternRgb(w, h, 3), w, h, format, full, padding: 4);
+        var (contract, input, frame) = Case(format, full, type, channels, order);
+        var quant = input.Quantization;
+        int mw = contract.Width, mh = contract.Height;
         var fused = new FramePreprocessor(contract, input);
         int n = mw * mh * channels;
         var expected = channels == 1 ? GrayReference(frame, contract, input) : ColourReference(frame, contract, format, full);
@@ -120,12 +129,8 @@ public class PixelConversionTests
     [MemberData(nameof(Cases))]
     public void RowsOnSessionThreadsGiveTheSameTensor(PixelFormat format, bool full, DataType type, int channels, ColorOrder order)
     {
-        const int w = 50, h = 34, mw = 20, mh = 16;
-        var contract = new InputContract { Width = mw, Height = mh, Channels = channels, ColorOrder = order };
-        if (channels == 1) { contract.Mean = [127.5f]; contract.Std = [127.5f]; }
-        var quant = type == DataType.Int8 ? QuantizationInfo.PerTensor(2f / 255, -1) : null;
-        var input = new TensorDefinition("input", type, [1, mh, mw, channels], quant);
-        var frame = Encode(PatternRgb(w, h, 3), w, h, format, full, padding: 4);
+        var (contract, input, frame) = Case(format, full, type, channels, order);
+        int mw = contract.Width, mh = contract.Height;
         using var session = InferenceSession.Create(SmallModels.F32, new SessionOptions { Threads = 3, MinParallelMultAdds = 0 });
         Assert.Equal(3, session.Threads);
         int n = mw * mh * channels;
