@@ -132,6 +132,36 @@ public class ThreadedSessionTests
         }
     }
 
+    /// <summary>
+    /// A row that throws, on whichever thread runs it, surfaces from Run (wrapped when a worker threw it), and the pool
+    /// stays usable: the next run does every row once.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AFailingRowSurfacesAndThePoolStaysUsable(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        for (int r = 0; r < 64; r++)
+        {
+            var e = Assert.ThrowsAny<Exception>(() => pool.Run(new FailingRow(r), 64));
+            var inner = e is AggregateException wrapped ? wrapped.InnerException : e;
+            Assert.IsType<InvalidOperationException>(inner);
+            Assert.Equal($"row {r} failed", inner!.Message);
+            var work = new Counter(64);
+            pool.Run(work, 64);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    private sealed class FailingRow(int row) : IRowWork
+    {
+        public void RunRows(int first, int count)
+        {
+            if (row >= first && row < first + count) throw new InvalidOperationException($"row {row} failed");
+        }
+    }
+
     /// <summary>A worker that wakes after the caller has finished a run alone cannot join it (it would count itself into the next).</summary>
     [Fact]
     public void AFinishedRunCannotBeJoined()
