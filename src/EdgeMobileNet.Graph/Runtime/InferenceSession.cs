@@ -113,6 +113,8 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(work);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if (rows == 0) return;
         if (_pool is null) work.RunRows(0, rows);
         else _pool.Run(work, rows);
     }

@@ -135,6 +135,37 @@ public class InferenceSessionTests
         Assert.Equal(first, session.OutputBytes(0).ToArray());
     }
 
+    /// <summary>RunRows hands every row to the work once, on one thread or several; no rows is nothing, negative rows an error.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RunRowsCoversEveryRowOnce(int threads)
+    {
+        using var session = InferenceSession.Create(Build("v1", false), new SessionOptions { Threads = threads });
+        foreach (int rows in new[] { 0, 1, 2, 7, 224 })
+        {
+            var work = new RowCounter(rows);
+            session.RunRows(work, rows);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+            Assert.Equal(rows == 0 ? 0 : 1, Math.Sign(work.Calls));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => session.RunRows(new RowCounter(0), -1));
+        Assert.Throws<ArgumentNullException>(() => session.RunRows(null!, 4));
+    }
+
+    private sealed class RowCounter(int rows) : IRowWork
+    {
+        private int _calls;
+        public int[] Hits { get; } = new int[rows];
+        public int Calls => _calls;
+        public void RunRows(int first, int count)
+        {
+            Interlocked.Increment(ref _calls);
+            for (int i = first; i < first + count; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
     [Fact]
     public void WrongInputTypeAccessIsAnError()
     {
