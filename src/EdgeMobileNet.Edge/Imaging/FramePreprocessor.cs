@@ -237,19 +237,37 @@ public sealed unsafe class FramePreprocessor
         void Write(int index, int channel, float pixel);
     }
 
+    /// <summary>Each channel's multiply-add as fields: a write with a constant channel (the colour path's) reads no array.</summary>
+    private readonly struct ChannelAffine(float[] scale, float[] offset)
+    {
+        private readonly float _s0 = scale[0], _s1 = scale[1], _s2 = scale[2], _o0 = offset[0], _o1 = offset[1], _o2 = offset[2];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Apply(int channel, float pixel) => channel switch
+        {
+            0 => pixel * _s0 + _o0,
+            1 => pixel * _s1 + _o1,
+            _ => pixel * _s2 + _o2,
+        };
+    }
+
     /// <summary>Writes into a tensor pinned for the duration of one Write call (its length checked against the contract).</summary>
     private readonly struct F32Sink(float* tensor, float[] scale, float[] offset) : IValueSink
     {
+        private readonly ChannelAffine _affine = new(scale, offset);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write(int index, int channel, float pixel) => tensor[index] = pixel * scale[channel] + offset[channel];
+        public void Write(int index, int channel, float pixel) => tensor[index] = _affine.Apply(channel, pixel);
     }
 
     private readonly struct Int8Sink(sbyte* tensor, float[] scale, float[] offset) : IValueSink
     {
+        private readonly ChannelAffine _affine = new(scale, offset);
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Write(int index, int channel, float pixel)
         {
-            float q = MathF.Round(pixel * scale[channel] + offset[channel], MidpointRounding.AwayFromZero);
+            float q = MathF.Round(_affine.Apply(channel, pixel), MidpointRounding.AwayFromZero);
             tensor[index] = (sbyte)(q < -128 ? -128 : q > 127 ? 127 : q);
         }
     }
