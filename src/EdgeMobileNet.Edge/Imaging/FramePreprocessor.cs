@@ -268,7 +268,7 @@ public sealed unsafe class FramePreprocessor
         public void Write(int index, int channel, float pixel)
         {
             float q = MathF.Round(_affine.Apply(channel, pixel), MidpointRounding.AwayFromZero);
-            tensor[index] = (sbyte)(q < -128 ? -128 : q > 127 ? 127 : q);
+            tensor[index] = (sbyte)float.ClampNative(q, -128f, 127f);
         }
     }
 }

@@ -109,7 +109,7 @@ internal static class Bt601
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Clamp(float x) => x < 0f ? 0f : x > 255f ? 255f : x;
+    private static float Clamp(float x) => float.ClampNative(x, 0f, 255f);
 }
 
 /// <summary>Packed 4:2:2 Y0 U Y1 V.</summary>
