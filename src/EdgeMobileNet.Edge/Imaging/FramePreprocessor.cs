@@ -111,7 +111,7 @@ public sealed unsafe class FramePreprocessor
         where TSink : struct, IValueSink
     {
         PrepareTables(frame.Width, frame.Height);
-        if (threads is null || threads.Threads == 1)
+        if (threads is null)
         {
             Rows(reader, sink, 0, _contract.Height);
             return;

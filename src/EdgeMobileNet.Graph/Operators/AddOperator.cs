@@ -47,11 +47,12 @@ public static class AddOperator
         return (start, Math.Min(elements, (first + count) * ChunkElements) - start);
     }
 
-    /// <summary>Runs <paramref name="work"/> over every element: on the calling thread, or in chunks over the pool.</summary>
+    /// <summary>Runs <paramref name="work"/> over every chunk of the elements: all on the calling thread, or over the pool.</summary>
     private static void Run(IRowWork work, WorkerPool? pool, int elements)
     {
-        if (pool is null) work.RunRows(0, 1);
-        else pool.Run(work, (elements + ChunkElements - 1) / ChunkElements);
+        int chunks = (elements + ChunkElements - 1) / ChunkElements;
+        if (pool is null) work.RunRows(0, chunks);
+        else pool.Run(work, chunks);
     }
 
     private sealed class F32(OperatorDefinition def, int index, F32AddKernel kernel, TensorBuffer a, TensorBuffer b,
@@ -63,7 +64,7 @@ public static class AddOperator
 
         public void RunRows(int first, int count)
         {
-            var (start, length) = pool is null ? (0, _elements) : Chunks(first, count, _elements);
+            var (start, length) = Chunks(first, count, _elements);
             kernel(a.AsReadOnly<float>().Slice(start, length), b.AsReadOnly<float>().Slice(start, length), output.As<float>().Slice(start, length), min, max);
         }
     }
@@ -77,7 +78,7 @@ public static class AddOperator
 
         public void RunRows(int first, int count)
         {
-            var (start, length) = pool is null ? (0, _elements) : Chunks(first, count, _elements);
+            var (start, length) = Chunks(first, count, _elements);
             kernel(p, a.AsReadOnly<sbyte>().Slice(start, length), b.AsReadOnly<sbyte>().Slice(start, length), output.As<sbyte>().Slice(start, length));
         }
     }
