@@ -55,6 +55,8 @@ public static class SelfTestChecks
                 CheckResult.FromFailures(check(twin, seed, cases), $"{cases} generated cases match"));
 
         runner.Run("edge/v4l2 + gpiochip struct layouts and ioctl numbers", () => CheckResult.FromFailures(EdgeMobileNet.Edge.V4l2.V4l2Layout.Check(), "sizes, offsets and ioctl numbers match the 64-bit kernel ABI"));
+        runner.Run("edge/frame preprocessing vector path vs reference", () =>
+            CheckResult.FromFailures(EdgeMobileNet.Edge.Imaging.PreprocessingConformance.Check(seed, 4 * cases), $"{4 * cases} generated frames give the same tensor bit for bit"));
         runner.Run("planner/random lifetimes", () => PlannerNeverOverlapsLiveBuffers(seed, quick ? 50 : 300));
 
         foreach (var (arch, alpha, resolution) in new[] { ("mobilenet-v1", 0.25f, 128), ("mobilenet-v2", 0.35f, 96) })

@@ -76,6 +76,7 @@ public sealed class FrameBuffer
     {
         PixelFormat.Yuyv => ((width + 1) / 2) * 4,
         PixelFormat.Rgb24 or PixelFormat.Bgr24 => width * 3,
+        PixelFormat.Nv12 => (width + 1) & ~1, // its chroma rows (same stride) hold a U V pair per two columns, the last one too
         _ => width,
     };
 

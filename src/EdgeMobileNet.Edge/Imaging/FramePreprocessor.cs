@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using EdgeMobileNet.Edge.Frames;
 using EdgeMobileNet.Format.Model;
@@ -21,7 +22,9 @@ public enum ResizeMode
 /// input tensor: each output pixel samples its four bilinear neighbours straight from the frame,
 /// interpolates their stored components (Y, U, V or R, G, B), converts once to R'G'B' (BT.601, the
 /// frame's range) or takes gray, reorders channels and normalizes (f32) or quantizes (int8). The
-/// loop is specialized per frame layout (<see cref="IPixelReader"/>). The sampling tables are rebuilt
+/// loop is specialized per frame layout (<see cref="IPixelReader"/>). It runs a vector of output pixels at a time
+/// (<see cref="Vector{T}"/>: 8 lanes with AVX2, 4 with NEON); the one-pixel-at-a-time reference path beside it computes
+/// the same tensor bit for bit and is what <see cref="PreprocessingConformance"/> checks the vector path against. The sampling tables are rebuilt
 /// only when the frame size changes, so steady-state calls allocate nothing. The conversion is affine,
 /// so converting after interpolating equals converting the whole frame first and resizing it. Given a session, the
 /// output rows are shared out over its threads (<see cref="InferenceSession.RunRows"/>): each output value is
@@ -31,15 +34,18 @@ public sealed unsafe class FramePreprocessor
 {
     private readonly InputContract _contract;
     private readonly ResizeMode _mode;
-    private readonly bool _int8;
+    private readonly bool _int8, _reference;
     private readonly float[] _scale = new float[3], _offset = new float[3];
     private int _cachedWidth = -1, _cachedHeight = -1;
     private int[] _x0 = [], _x1 = [], _y0 = [], _y1 = [];
     private float[] _fx = [], _fy = [];
+    private int _firstColumn, _endColumn; // the output columns that sample the frame; the rest are padding (letterbox)
+    private int[] _columnOffsets = [];
     // The row work handed to a session's threads, one per frame layout and sink, kept while the layout stays the same.
     private IRowWork? _rows;
 
-    public FramePreprocessor(InputContract contract, TensorDefinition input, ResizeMode mode = ResizeMode.Crop)
+    /// <param name="reference">Use the one-pixel-at-a-time reference path instead of the vector path (for tests and benchmarks).</param>
+    public FramePreprocessor(InputContract contract, TensorDefinition input, ResizeMode mode = ResizeMode.Crop, bool reference = false)
     {
         if (input.Shape.Length != 4 || input.Shape[0] != 1)
             throw new ArgumentException($"input '{input.Name}' {input.ShapeText} is not a single NHWC image");
@@ -53,6 +59,7 @@ public sealed unsafe class FramePreprocessor
             throw new ArgumentException($"int8 input '{input.Name}' has no quantization");
         _contract = contract;
         _mode = mode;
+        _reference = reference;
         _int8 = input.DataType == DataType.Int8;
         // pixel -> (p - mean) / std [-> / scale + zp]: one multiply-add per value.
         for (int c = 0; c < contract.Channels; c++)
@@ -111,19 +118,246 @@ public sealed unsafe class FramePreprocessor
         where TSink : struct, IValueSink
     {
         PrepareTables(frame.Width, frame.Height);
-        if (threads is null)
+        CheckFrameBytes(frame, reader);
+        PrepareColumnOffsets(reader);
+        fixed (byte* data = frame.Data)
+        fixed (int* columns = _columnOffsets)
         {
-            Rows(reader, sink, 0, _contract.Height);
-            return;
+            var pass = new FramePass<TReader, TSink>(reader, sink, data, columns);
+            if (threads is null)
+            {
+                Rows(pass, 0, _contract.Height);
+                return;
+            }
+            if (_rows is not RowWork<TReader, TSink> work) _rows = work = new RowWork<TReader, TSink>(this);
+            work.Pass = pass;
+            threads.RunRows(work, _contract.Height);
         }
-        if (_rows is not RowWork<TReader, TSink> work) _rows = work = new RowWork<TReader, TSink>(this);
-        work.Reader = reader;
-        work.Sink = sink;
-        threads.RunRows(work, _contract.Height);
+    }
+
+    /// <summary>
+    /// The vector path reads the frame through a pointer: every byte a pixel of the frame may read must be within its
+    /// <see cref="FrameBuffer.Length"/> (the reference path's array reads would only stop at the buffer's end).
+    /// </summary>
+    private static void CheckFrameBytes<TReader>(FrameBuffer frame, in TReader reader) where TReader : struct, IPixelReader
+    {
+        reader.RowStarts(frame.Height - 1, out int r0, out int r1, out int r2);
+        reader.ColumnOffsets(frame.Width - 1, out int o0, out int o1, out int o2);
+        long needed = Math.Max((long)r0 + o0, Math.Max((long)r1 + o1, (long)r2 + o2)) + 1;
+        if (needed > frame.Length || frame.Length > frame.Data.Length)
+            throw new ArgumentException($"a {frame.Width}x{frame.Height} {frame.Format} frame with stride {frame.Stride} needs {needed} bytes; this one holds {frame.Length}");
+    }
+
+    /// <summary>Each output column's sampled neighbours' column offsets (<see cref="IPixelReader.ColumnOffsets"/>): left's three, then right's.</summary>
+    private void PrepareColumnOffsets<TReader>(in TReader reader) where TReader : struct, IPixelReader
+    {
+        int w = _contract.Width;
+        if (_columnOffsets.Length != 6 * w) _columnOffsets = new int[6 * w];
+        for (int x = _firstColumn; x < _endColumn; x++)
+        {
+            var o = _columnOffsets.AsSpan(6 * x, 6);
+            reader.ColumnOffsets(_x0[x], out o[0], out o[1], out o[2]);
+            reader.ColumnOffsets(_x1[x], out o[3], out o[4], out o[5]);
+        }
+    }
+
+    /// <summary>One frame's pass: its reader, the tensor's sink, the frame's bytes and column offsets, pinned for the call.</summary>
+    private readonly struct FramePass<TReader, TSink>(TReader reader, TSink sink, byte* data, int* columns)
+        where TReader : struct, IPixelReader
+        where TSink : struct, IValueSink
+    {
+        public readonly TReader Reader = reader;
+        public readonly TSink Sink = sink;
+        public readonly byte* Data = data;
+        public readonly int* Columns = columns;
     }
 
     /// <summary>Output rows [<paramref name="yStart"/>, <paramref name="yEnd"/>) of the current frame.</summary>
-    private void Rows<TReader, TSink>(in TReader reader, in TSink sink, int yStart, int yEnd)
+    private void Rows<TReader, TSink>(in FramePass<TReader, TSink> pass, int yStart, int yEnd)
+        where TReader : struct, IPixelReader
+        where TSink : struct, IValueSink
+    {
+        if (_reference) ReferenceRows(pass.Reader, pass.Sink, yStart, yEnd);
+        else if (_contract.Channels == 1) VectorRows<TReader, TSink, GrayComponents>(pass, yStart, yEnd);
+        else VectorRows<TReader, TSink, ColourComponents>(pass, yStart, yEnd);
+    }
+
+    /// <summary>
+    /// Output pixels per staged chunk of <see cref="VectorRows"/>: a whole number of vectors on every ISA, small enough
+    /// that the chunk's staged components (12 ints per pixel) stay on the stack.
+    /// </summary>
+    private const int ChunkPixels = 64;
+
+    /// <summary>
+    /// The vector path: per output row, the padding columns one by one and the sampled columns in chunks. A chunk first
+    /// gathers each pixel's four neighbours' components into planes (scalar byte loads at precomputed row starts and
+    /// column offsets: NEON has no gather), then interpolates, converts and maps a vector of pixels at a time, the
+    /// same operations in the same order per lane as <see cref="ReferenceRows"/> (so the tensor is the same bit for bit),
+    /// and last interleaves the channels into the tensor.
+    /// </summary>
+    [SkipLocalsInit]
+    private void VectorRows<TReader, TSink, TComponents>(in FramePass<TReader, TSink> pass, int yStart, int yEnd)
+        where TReader : struct, IPixelReader
+        where TSink : struct, IValueSink
+        where TComponents : struct, IComponents
+    {
+        int w = _contract.Width, c = _contract.Channels, n = TComponents.Count;
+        bool bgr = _contract.ColorOrder == ColorOrder.Bgr;
+        var reader = pass.Reader;
+        var sink = pass.Sink;
+        // Neighbour planes: component k of the top-left, top-right, bottom-left, bottom-right neighbours at 4k..4k+3
+        // (ChunkPixels each); lanes past a short chunk hold stale values, computed and never stored.
+        int* staged = stackalloc int[4 * 3 * ChunkPixels];
+        float* fx = stackalloc float[ChunkPixels];
+        int* mapped = stackalloc int[3 * ChunkPixels]; // 32-bit values of the tensor's kind (IValueSink.Map)
+        for (int y = yStart; y < yEnd; y++)
+        {
+            int row = y * w * c, y0 = _y0[y], y1 = _y1[y];
+            if (y0 < 0)
+            {
+                PadColumns(sink, row, 0, w);
+                continue;
+            }
+            PadColumns(sink, row, 0, _firstColumn);
+            PadColumns(sink, row, _endColumn, w);
+            var fy = new Vector<float>(_fy[y]);
+            var rows = NeighbourRows.Of(reader, y0, y1);
+            for (int x = _firstColumn; x < _endColumn; x += ChunkPixels)
+            {
+                int count = Math.Min(ChunkPixels, _endColumn - x);
+                _fx.AsSpan(x, count).CopyTo(new Span<float>(fx, count));
+                TComponents.Stage(reader, pass.Data, rows, pass.Columns + 6 * x, _x0.AsSpan(x, count), _x1.AsSpan(x, count), y0, y1, staged);
+                for (int i = 0; i < count; i += Vector<float>.Count)
+                {
+                    var f = Vector.Load(fx + i);
+                    var c0 = Bilinear(staged + i, f, fy);
+                    if (n == 1)
+                    {
+                        sink.Map(0, c0, mapped + i);
+                        continue;
+                    }
+                    var c1 = Bilinear(staged + 4 * ChunkPixels + i, f, fy);
+                    var c2 = Bilinear(staged + 8 * ChunkPixels + i, f, fy);
+                    reader.ToRgb(c0, c1, c2, out var r, out var g, out var b);
+                    if (bgr) (r, b) = (b, r);
+                    sink.Map(0, r, mapped + i);
+                    sink.Map(1, g, mapped + ChunkPixels + i);
+                    sink.Map(2, b, mapped + 2 * ChunkPixels + i);
+                }
+                sink.Interleave(row + x * c, mapped, count, n);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One component's bilinear blend for a vector of pixels from its four neighbour planes (<see cref="ChunkPixels"/>
+    /// apart), as <see cref="Bilinear(int, int, int, int, float, float)"/> computes it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Bilinear(int* planes, Vector<float> fx, Vector<float> fy)
+    {
+        var p00 = Vector.Load(planes);
+        var p01 = Vector.Load(planes + ChunkPixels);
+        var p10 = Vector.Load(planes + 2 * ChunkPixels);
+        var p11 = Vector.Load(planes + 3 * ChunkPixels);
+        var top = Vector.ConvertToSingle(p00) + Vector.ConvertToSingle(p01 - p00) * fx;
+        var bottom = Vector.ConvertToSingle(p10) + Vector.ConvertToSingle(p11 - p10) * fx;
+        return top + (bottom - top) * fy;
+    }
+
+    /// <summary>Output pixels [<paramref name="from"/>, <paramref name="to"/>) of a row are padding: the contract's mean.</summary>
+    private void PadColumns<TSink>(in TSink sink, int row, int from, int to) where TSink : struct, IValueSink
+    {
+        int c = _contract.Channels;
+        for (int x = from; x < to; x++)
+            for (int k = 0; k < c; k++) sink.Write(row + x * c + k, k, _contract.Mean[k]);
+    }
+
+    /// <summary>The row starts (<see cref="IPixelReader.RowStarts"/>) of the two frame rows an output row samples.</summary>
+    private readonly struct NeighbourRows(int top0, int top1, int top2, int bottom0, int bottom1, int bottom2)
+    {
+        public readonly int Top0 = top0, Top1 = top1, Top2 = top2, Bottom0 = bottom0, Bottom1 = bottom1, Bottom2 = bottom2;
+
+        public static NeighbourRows Of<TReader>(in TReader reader, int y0, int y1) where TReader : struct, IPixelReader
+        {
+            reader.RowStarts(y0, out int t0, out int t1, out int t2);
+            reader.RowStarts(y1, out int b0, out int b1, out int b2);
+            return new NeighbourRows(t0, t1, t2, b0, b1, b2);
+        }
+    }
+
+    /// <summary>What <see cref="VectorRows"/> stages per pixel: the stored components (colour) or the gray value.</summary>
+    private interface IComponents
+    {
+        static abstract int Count { get; }
+
+        /// <summary>
+        /// Writes the four neighbours' components of a chunk's output pixels into the neighbour planes at
+        /// <paramref name="planes"/>: from the frame's bytes at the rows' starts plus each pixel's six
+        /// <paramref name="columns"/> offsets, or through the reader at columns <paramref name="x0"/>, <paramref name="x1"/>
+        /// of rows <paramref name="y0"/>, <paramref name="y1"/>.
+        /// </summary>
+        static abstract void Stage<TReader>(in TReader reader, byte* data, in NeighbourRows rows, int* columns,
+            ReadOnlySpan<int> x0, ReadOnlySpan<int> x1, int y0, int y1, int* planes) where TReader : struct, IPixelReader;
+    }
+
+    /// <summary>The stored components, read straight from the frame's bytes (12 loads a pixel, no index checks: the frame's length was checked).</summary>
+    private readonly struct ColourComponents : IComponents
+    {
+        public static int Count => 3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Stage<TReader>(in TReader reader, byte* data, in NeighbourRows rows, int* columns,
+            ReadOnlySpan<int> x0, ReadOnlySpan<int> x1, int y0, int y1, int* planes) where TReader : struct, IPixelReader
+        {
+            const int P = ChunkPixels;
+            // Locals, so the stores through the planes pointer cannot make the JIT reload them.
+            byte* top0 = data + rows.Top0, top1 = data + rows.Top1, top2 = data + rows.Top2;
+            byte* bottom0 = data + rows.Bottom0, bottom1 = data + rows.Bottom1, bottom2 = data + rows.Bottom2;
+            for (int i = 0, count = x0.Length; i < count; i++, columns += 6, planes++)
+            {
+                int left0 = columns[0], left1 = columns[1], left2 = columns[2], right0 = columns[3], right1 = columns[4], right2 = columns[5];
+                planes[0] = top0[left0];
+                planes[P] = top0[right0];
+                planes[2 * P] = bottom0[left0];
+                planes[3 * P] = bottom0[right0];
+                planes[4 * P] = top1[left1];
+                planes[5 * P] = top1[right1];
+                planes[6 * P] = bottom1[left1];
+                planes[7 * P] = bottom1[right1];
+                planes[8 * P] = top2[left2];
+                planes[9 * P] = top2[right2];
+                planes[10 * P] = bottom2[left2];
+                planes[11 * P] = bottom2[right2];
+            }
+        }
+    }
+
+    /// <summary>The gray value through the reader (its conversion to gray comes before the blend, as on the reference path).</summary>
+    private readonly struct GrayComponents : IComponents
+    {
+        public static int Count => 1;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Stage<TReader>(in TReader reader, byte* data, in NeighbourRows rows, int* columns,
+            ReadOnlySpan<int> x0, ReadOnlySpan<int> x1, int y0, int y1, int* planes) where TReader : struct, IPixelReader
+        {
+            const int P = ChunkPixels;
+            for (int i = 0; i < x0.Length; i++, planes++)
+            {
+                planes[0] = reader.ReadGray(x0[i], y0);
+                planes[P] = reader.ReadGray(x1[i], y0);
+                planes[2 * P] = reader.ReadGray(x0[i], y1);
+                planes[3 * P] = reader.ReadGray(x1[i], y1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The readable reference: one output pixel at a time, each neighbour read, blended, converted and mapped in turn.
+    /// The vector path is checked against it bit for bit.
+    /// </summary>
+    private void ReferenceRows<TReader, TSink>(in TReader reader, in TSink sink, int yStart, int yEnd)
         where TReader : struct, IPixelReader
         where TSink : struct, IValueSink
     {
@@ -217,6 +451,9 @@ public sealed unsafe class FramePreprocessor
                 break;
             }
         }
+        // SamplingAxis pads only the two ends of an axis.
+        _firstColumn = Array.FindIndex(_x0, i => i >= 0);
+        _endColumn = Array.FindLastIndex(_x0, i => i >= 0) + 1;
         _cachedWidth = width;
         _cachedHeight = height;
     }
@@ -226,15 +463,28 @@ public sealed unsafe class FramePreprocessor
         where TReader : struct, IPixelReader
         where TSink : struct, IValueSink
     {
-        public TReader Reader;
-        public TSink Sink;
+        public FramePass<TReader, TSink> Pass;
 
-        public void RunRows(int first, int count) => owner.Rows(Reader, Sink, first, first + count);
+        public void RunRows(int first, int count) => owner.Rows(Pass, first, first + count);
     }
 
+    /// <summary>Where tensor values go: the contract's normalization (f32) or also the input's quantization (int8).</summary>
     private interface IValueSink
     {
+        /// <summary>Maps one pixel value of a channel and writes it (the reference path and padding).</summary>
         void Write(int index, int channel, float pixel);
+
+        /// <summary>
+        /// Maps a vector of one channel's pixel values and stores the results at <paramref name="plane"/>, as 32-bit values
+        /// of the tensor's kind (f32: floats; int8: rounded and clamped, as ints).
+        /// </summary>
+        void Map(int channel, Vector<float> pixels, void* plane);
+
+        /// <summary>
+        /// Writes <paramref name="count"/> pixels of mapped values from <paramref name="channels"/> (1 or 3) planes
+        /// <see cref="ChunkPixels"/> apart, interleaved, from tensor element <paramref name="index"/>.
+        /// </summary>
+        void Interleave(int index, void* planes, int count, int channels);
     }
 
     /// <summary>Each channel's multiply-add as fields: a write with a constant channel (the colour path's) reads no array.</summary>
@@ -249,6 +499,15 @@ public sealed unsafe class FramePreprocessor
             1 => pixel * _s1 + _o1,
             _ => pixel * _s2 + _o2,
         };
+
+        /// <summary><see cref="Apply(int, float)"/> per lane: a multiply and an add, not fused, as the scalar form.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<float> Apply(int channel, Vector<float> pixels) => channel switch
+        {
+            0 => pixels * _s0 + new Vector<float>(_o0),
+            1 => pixels * _s1 + new Vector<float>(_o1),
+            _ => pixels * _s2 + new Vector<float>(_o2),
+        };
     }
 
     /// <summary>Writes into a tensor pinned for the duration of one Write call (its length checked against the contract).</summary>
@@ -258,6 +517,13 @@ public sealed unsafe class FramePreprocessor
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Write(int index, int channel, float pixel) => tensor[index] = _affine.Apply(channel, pixel);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Map(int channel, Vector<float> pixels, void* plane) => Vector.Store(_affine.Apply(channel, pixels), (float*)plane);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Interleave(int index, void* planes, int count, int channels) =>
+            Interleaver.Write(tensor + index, (float*)planes, count, channels);
     }
 
     private readonly struct Int8Sink(sbyte* tensor, float[] scale, float[] offset) : IValueSink
@@ -270,6 +536,69 @@ public sealed unsafe class FramePreprocessor
             float q = MathF.Round(_affine.Apply(channel, pixel), MidpointRounding.AwayFromZero);
             tensor[index] = (sbyte)float.ClampNative(q, -128f, 127f);
         }
+
+        /// <summary>As <see cref="Write"/>: rounded, then clamped, then (whole numbers in range) converted to int.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Map(int channel, Vector<float> pixels, void* plane)
+        {
+            var q = Vector.ClampNative(RoundHalfAwayFromZero(_affine.Apply(channel, pixels)), new Vector<float>(-128f), new Vector<float>(127f));
+            Vector.Store(Vector.ConvertToInt32(q), (int*)plane);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Interleave(int index, void* planes, int count, int channels) =>
+            Interleaver.Write(tensor + index, (int*)planes, count, channels);
+    }
+
+    /// <summary>Planes of 32-bit values to interleaved tensor elements, the three-channel case unrolled.</summary>
+    private static class Interleaver
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Write(float* t, float* planes, int count, int channels)
+        {
+            if (channels == 1)
+            {
+                new ReadOnlySpan<float>(planes, count).CopyTo(new Span<float>(t, count));
+                return;
+            }
+            for (int i = 0; i < count; i++, t += 3)
+            {
+                t[0] = planes[i];
+                t[1] = planes[ChunkPixels + i];
+                t[2] = planes[2 * ChunkPixels + i];
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Write(sbyte* t, int* planes, int count, int channels)
+        {
+            if (channels == 1)
+            {
+                for (int i = 0; i < count; i++) t[i] = (sbyte)planes[i];
+                return;
+            }
+            for (int i = 0; i < count; i++, t += 3)
+            {
+                t[0] = (sbyte)planes[i];
+                t[1] = (sbyte)planes[ChunkPixels + i];
+                t[2] = (sbyte)planes[2 * ChunkPixels + i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="MathF.Round(float, MidpointRounding)"/> away from zero per lane: the truncation, plus one step away from
+    /// zero where the dropped fraction (exact: x and its truncation differ only in bits below the point) is at least a half.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector<float> RoundHalfAwayFromZero(Vector<float> x)
+    {
+        var whole = Vector.Truncate(x);
+        var fraction = x - whole;
+        var half = new Vector<float>(0.5f);
+        var up = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(fraction, half), Vector<float>.One, Vector<float>.Zero);
+        var down = Vector.ConditionalSelect(Vector.LessThanOrEqual(fraction, -half), Vector<float>.One, Vector<float>.Zero);
+        return whole + up - down;
     }
 }
 

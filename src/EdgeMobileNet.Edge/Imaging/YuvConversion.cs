@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using EdgeMobileNet.Edge.Frames;
 
@@ -79,37 +80,99 @@ public interface IPixelReader
     void ReadRaw(int x, int y, out int c0, out int c1, out int c2);
 
     /// <summary>
+    /// Where row <paramref name="y"/> of each stored component starts in the frame's bytes: component k of pixel (x, y)
+    /// (<see cref="ReadRaw"/>) is the byte at the row start k plus the column offset k (<see cref="ColumnOffsets"/>).
+    /// </summary>
+    void RowStarts(int y, out int c0, out int c1, out int c2);
+
+    /// <summary>Each stored component's byte offset for column <paramref name="x"/> from its row start (<see cref="RowStarts"/>).</summary>
+    void ColumnOffsets(int x, out int c0, out int c1, out int c2);
+
+    /// <summary>
     /// R'G'B' (0..255, unrounded) of components from <see cref="ReadRaw"/>, possibly interpolated: so a resize
     /// can interpolate the stored components and convert once per output pixel. The conversion is affine and
     /// a blend of in-gamut colours stays in gamut, so this equals converting the neighbours first (up to rounding).
     /// </summary>
     void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b);
+
+    /// <summary>
+    /// <see cref="ToRgb(float, float, float, out float, out float, out float)"/> on a vector of pixels: the same
+    /// operations in the same order per lane, so each lane's result equals the scalar one bit for bit.
+    /// </summary>
+    void ToRgb(Vector<float> c0, Vector<float> c1, Vector<float> c2, out Vector<float> r, out Vector<float> g, out Vector<float> b);
 }
 
-/// <summary>Exact BT.601 Y'CbCr to R'G'B' in float for interpolated components, clamped to 0..255.</summary>
+/// <summary>
+/// Exact BT.601 Y'CbCr to R'G'B' in float for interpolated components, clamped to 0..255: on one pixel and on a vector of
+/// pixels, the same operations in the same order (no fused multiply-add), so both give the same bits.
+/// </summary>
 internal static class Bt601
 {
+    // Full range (JPEG): R = Y + 1.402 Cr, G = Y - 0.344136 Cb - 0.714136 Cr, B = Y + 1.772 Cb.
+    private const float FullRCr = 1.402f, FullGCb = 0.344136f, FullGCr = 0.714136f, FullBCb = 1.772f;
+    // Limited range (Y 16..235, C 16..240): the same with Y scaled by 255/219 and C by 255/224.
+    private const float LimitedY = 1.1643836f, LimitedRCr = 1.5960268f, LimitedGCb = 0.3917623f, LimitedGCr = 0.8129676f, LimitedBCb = 2.0172321f;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ToRgb(float y, float u, float v, bool full, out float r, out float g, out float b)
     {
         float d = u - 128f, e = v - 128f;
         if (full)
         {
-            r = Clamp(y + 1.402f * e);
-            g = Clamp(y - 0.344136f * d - 0.714136f * e);
-            b = Clamp(y + 1.772f * d);
+            r = Clamp(y + FullRCr * e);
+            g = Clamp(y - FullGCb * d - FullGCr * e);
+            b = Clamp(y + FullBCb * d);
         }
         else
         {
-            float c = 1.1643836f * (y - 16f);
-            r = Clamp(c + 1.5960268f * e);
-            g = Clamp(c - 0.3917623f * d - 0.8129676f * e);
-            b = Clamp(c + 2.0172321f * d);
+            float c = LimitedY * (y - 16f);
+            r = Clamp(c + LimitedRCr * e);
+            g = Clamp(c - LimitedGCb * d - LimitedGCr * e);
+            b = Clamp(c + LimitedBCb * d);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ToRgb(Vector<float> y, Vector<float> u, Vector<float> v, bool full, out Vector<float> r, out Vector<float> g,
+        out Vector<float> b)
+    {
+        var half = new Vector<float>(128f);
+        Vector<float> d = u - half, e = v - half;
+        if (full)
+        {
+            r = Clamp(y + FullRCr * e);
+            g = Clamp(y - FullGCb * d - FullGCr * e);
+            b = Clamp(y + FullBCb * d);
+        }
+        else
+        {
+            var c = LimitedY * (y - new Vector<float>(16f));
+            r = Clamp(c + LimitedRCr * e);
+            g = Clamp(c - LimitedGCb * d - LimitedGCr * e);
+            b = Clamp(c + LimitedBCb * d);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Clamp(float x) => float.ClampNative(x, 0f, 255f);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Clamp(Vector<float> x) => Vector.ClampNative(x, Vector<float>.Zero, new Vector<float>(255f));
+}
+
+/// <summary>A pixel's stored components read through its reader's row starts and column offsets.</summary>
+internal static class Addressing
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Read<TReader>(in TReader reader, byte[] data, int x, int y, out int c0, out int c1, out int c2)
+        where TReader : struct, IPixelReader
+    {
+        reader.RowStarts(y, out int r0, out int r1, out int r2);
+        reader.ColumnOffsets(x, out int o0, out int o1, out int o2);
+        c0 = data[r0 + o0];
+        c1 = data[r1 + o1];
+        c2 = data[r2 + o2];
+    }
 }
 
 /// <summary>Packed 4:2:2 Y0 U Y1 V.</summary>
@@ -122,24 +185,34 @@ public readonly struct YuyvReader(FrameBuffer frame) : IPixelReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Read(int x, int y, out int r, out int g, out int b)
     {
-        int o = y * _stride + (x >> 1) * 4;
-        YuvConversion.ToRgb(_data[o + ((x & 1) << 1)], _data[o + 1], _data[o + 3], _full, out r, out g, out b);
+        ReadRaw(x, y, out int luma, out int u, out int v);
+        YuvConversion.ToRgb(luma, u, v, _full, out r, out g, out b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReadGray(int x, int y) => YuvConversion.LumaToGray(_data[y * _stride + (x >> 1) * 4 + ((x & 1) << 1)], _full);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2)
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Addressing.Read(this, _data, x, y, out c0, out c1, out c2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RowStarts(int y, out int c0, out int c1, out int c2) => c0 = c1 = c2 = y * _stride;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ColumnOffsets(int x, out int c0, out int c1, out int c2)
     {
-        int o = y * _stride + (x >> 1) * 4;
-        c0 = _data[o + ((x & 1) << 1)];
-        c1 = _data[o + 1];
-        c2 = _data[o + 3];
+        int pair = (x >> 1) * 4; // Y0 U Y1 V
+        c0 = pair + ((x & 1) << 1);
+        c1 = pair + 1;
+        c2 = pair + 3;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => Bt601.ToRgb(c0, c1, c2, _full, out r, out g, out b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(Vector<float> c0, Vector<float> c1, Vector<float> c2, out Vector<float> r, out Vector<float> g, out Vector<float> b) =>
+        Bt601.ToRgb(c0, c1, c2, _full, out r, out g, out b);
 }
 
 /// <summary>Planar 4:2:0: the Y plane, then interleaved UV (NV12) or U and V planes (I420).</summary>
@@ -162,25 +235,30 @@ public readonly struct Yuv420Reader(FrameBuffer frame) : IPixelReader
     public int ReadGray(int x, int y) => YuvConversion.LumaToGray(_data[y * _stride + x], _full);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2)
+    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Addressing.Read(this, _data, x, y, out c0, out c1, out c2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RowStarts(int y, out int c0, out int c1, out int c2)
     {
-        c0 = _data[y * _stride + x];
-        if (_interleaved)
-        {
-            int c = _chromaOffset + (y >> 1) * _chromaStride + (x & ~1);
-            c1 = _data[c];
-            c2 = _data[c + 1];
-        }
-        else
-        {
-            int c = (y >> 1) * _chromaStride + (x >> 1);
-            c1 = _data[_chromaOffset + c];
-            c2 = _data[_vOffset + c];
-        }
+        c0 = y * _stride;
+        c1 = _chromaOffset + (y >> 1) * _chromaStride;
+        c2 = _interleaved ? c1 : _vOffset + (y >> 1) * _chromaStride;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ColumnOffsets(int x, out int c0, out int c1, out int c2)
+    {
+        c0 = x;
+        c1 = _interleaved ? x & ~1 : x >> 1; // NV12: U V pairs; I420: one sample per two columns in each plane
+        c2 = _interleaved ? c1 + 1 : c1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => Bt601.ToRgb(c0, c1, c2, _full, out r, out g, out b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(Vector<float> c0, Vector<float> c1, Vector<float> c2, out Vector<float> r, out Vector<float> g, out Vector<float> b) =>
+        Bt601.ToRgb(c0, c1, c2, _full, out r, out g, out b);
 }
 
 /// <summary>Packed 24-bit RGB or BGR.</summary>
@@ -190,13 +268,7 @@ public readonly struct Rgb24Reader(FrameBuffer frame) : IPixelReader
     private readonly int _stride = frame.Stride, _red = frame.Format == PixelFormat.Bgr24 ? 2 : 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Read(int x, int y, out int r, out int g, out int b)
-    {
-        int o = y * _stride + x * 3;
-        r = _data[o + _red];
-        g = _data[o + 1];
-        b = _data[o + 2 - _red];
-    }
+    public void Read(int x, int y, out int r, out int g, out int b) => Addressing.Read(this, _data, x, y, out r, out g, out b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReadGray(int x, int y)
@@ -209,7 +281,22 @@ public readonly struct Rgb24Reader(FrameBuffer frame) : IPixelReader
     public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Read(x, y, out c0, out c1, out c2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RowStarts(int y, out int c0, out int c1, out int c2) => c0 = c1 = c2 = y * _stride;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ColumnOffsets(int x, out int c0, out int c1, out int c2)
+    {
+        c0 = x * 3 + _red;
+        c1 = x * 3 + 1;
+        c2 = x * 3 + 2 - _red;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => (r, g, b) = (c0, c1, c2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(Vector<float> c0, Vector<float> c1, Vector<float> c2, out Vector<float> r, out Vector<float> g, out Vector<float> b) =>
+        (r, g, b) = (c0, c1, c2);
 }
 
 /// <summary>8-bit gray.</summary>
@@ -225,17 +312,27 @@ public readonly struct GreyReader(FrameBuffer frame) : IPixelReader
     public int ReadGray(int x, int y) => _data[y * _stride + x];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ColumnOffsets(int x, out int c0, out int c1, out int c2) => c0 = c1 = c2 = x;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Read(x, y, out c0, out c1, out c2);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void RowStarts(int y, out int c0, out int c1, out int c2) => c0 = c1 = c2 = y * _stride;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b) => (r, g, b) = (c0, c1, c2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void ToRgb(Vector<float> c0, Vector<float> c1, Vector<float> c2, out Vector<float> r, out Vector<float> g, out Vector<float> b) =>
+        (r, g, b) = (c0, c1, c2);
 }
 
 /// <summary>
-/// Reads one pixel of a raw frame whatever its layout (a switch per pixel: for the reference conversion
-/// and tests; the preprocessor's loop is specialized per layout through <see cref="IPixelReader"/>).
+/// Reads one pixel of a raw frame whatever its layout as R'G'B' or gray (a switch per pixel: for the whole-frame
+/// conversion and tests; the preprocessor's loop is specialized per layout through <see cref="IPixelReader"/>).
 /// </summary>
-public readonly struct FramePixelReader : IPixelReader
+public readonly struct FramePixelReader
 {
     private readonly PixelFormat _format;
     private readonly YuyvReader _yuyv;
@@ -261,28 +358,6 @@ public readonly struct FramePixelReader : IPixelReader
             case PixelFormat.Nv12 or PixelFormat.I420: _yuv420.Read(x, y, out r, out g, out b); return;
             case PixelFormat.Rgb24 or PixelFormat.Bgr24: _rgb.Read(x, y, out r, out g, out b); return;
             default: _grey.Read(x, y, out r, out g, out b); return;
-        }
-    }
-
-    public void ReadRaw(int x, int y, out int c0, out int c1, out int c2)
-    {
-        switch (_format)
-        {
-            case PixelFormat.Yuyv: _yuyv.ReadRaw(x, y, out c0, out c1, out c2); return;
-            case PixelFormat.Nv12 or PixelFormat.I420: _yuv420.ReadRaw(x, y, out c0, out c1, out c2); return;
-            case PixelFormat.Rgb24 or PixelFormat.Bgr24: _rgb.ReadRaw(x, y, out c0, out c1, out c2); return;
-            default: _grey.ReadRaw(x, y, out c0, out c1, out c2); return;
-        }
-    }
-
-    public void ToRgb(float c0, float c1, float c2, out float r, out float g, out float b)
-    {
-        switch (_format)
-        {
-            case PixelFormat.Yuyv: _yuyv.ToRgb(c0, c1, c2, out r, out g, out b); return;
-            case PixelFormat.Nv12 or PixelFormat.I420: _yuv420.ToRgb(c0, c1, c2, out r, out g, out b); return;
-            case PixelFormat.Rgb24 or PixelFormat.Bgr24: _rgb.ToRgb(c0, c1, c2, out r, out g, out b); return;
-            default: _grey.ToRgb(c0, c1, c2, out r, out g, out b); return;
         }
     }
 
