@@ -183,7 +183,9 @@ public static class OrtComparison
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"  {"ours",-28} {"ms",7}   {"ORT node",-40} {"ms",7}"));
         foreach (var r in rows)
-            Console.WriteLine(string.Create(inv, $"  {r.Ours,-28} {r.OursMs,7:F3}   {r.Ort,-40} {r.OrtMs,7:F3}"));
+            Console.WriteLine(string.Create(inv, $"  {r.Ours,-28} {Ms(r.OursMs),7}   {r.Ort,-40} {Ms(r.OrtMs),7}"));
+        // A row one engine has no node for (ORT's quantize and transpose nodes, say) stays blank on that side.
+        static string Ms(double ms) => double.IsNaN(ms) ? "" : ms.ToString("F3", CultureInfo.InvariantCulture);
         Console.WriteLine(string.Create(inv, $"  {"sum",-28} {rows.Where(r => !double.IsNaN(r.OursMs)).Sum(r => r.OursMs),7:F3}   {"",-40} {rows.Where(r => !double.IsNaN(r.OrtMs)).Sum(r => r.OrtMs),7:F3}"));
     }
 
