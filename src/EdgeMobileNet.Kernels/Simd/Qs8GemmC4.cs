@@ -47,14 +47,16 @@ public sealed unsafe class Qs8GemmC4<TStep> : Qs8TiledGemmKernel where TStep : s
     /// <summary>
     /// Where this kernel is expected to beat <see cref="Qs8GemmC2Avx2"/> (both are exact everywhere): with VPDPBUSD
     /// (one instruction per 32 multiply-adds against four) every layer it covers. With VPMADDUBSW: an input at zero
-    /// point -128 (a ReLU's output, where pairs past 256 are rare: 0-0.15 % of V1 1.0-224's), at least 32 input channels
-    /// and at least as many outputs as inputs. Measured per layer against the int16 kernel on V1 1.0-224 int8, one
-    /// process, both in turn: depth 32 1.01-1.06x, 64 1.09-1.12x, 128-1024 1.15-1.25x. V2's projection layers (fewer
-    /// outputs than inputs; 2-5 % of their late layers' pairs pass 256) measured 0.75-1.24x, the whole model 0.98-0.99x
-    /// with them: they stay on the int16 kernel.
+    /// point -128 (a ReLU's output, where pairs past 256 are rare: 0-0.15 % of V1 1.0-224's) of at least 32 input
+    /// channels, and either at least as many outputs as inputs, or (a projection) at least 192 inputs over at least
+    /// 14x14 pixels. Measured per layer against the int16 kernel on V1 1.0-224 int8, one process, both in turn: depth
+    /// 32 1.01-1.06x, 64 1.09-1.12x, 128-1024 1.15-1.25x. V2 1.0-224 int8's projections, two sessions taking turns
+    /// (three runs at 1 thread, three at 2): depth 192-576 at 28x28 and 14x14 1.04-1.24x (the model 1.01-1.02x at 1
+    /// thread); depth 32-144 0.88-1.08x and the 7x7 ones 0.90-1.17x, so those stay on the int16 kernel.
     /// </summary>
     public static bool Pays(in ConvGeometry g, int inputZeroPoint) =>
-        Covers(g) && (!TStep.SaturatesPairs || inputZeroPoint == -128 && g.InC >= 32 && g.OutC >= g.InC);
+        Covers(g) && (!TStep.SaturatesPairs || inputZeroPoint == -128 && g.InC >= 32
+            && (g.OutC >= g.InC || g.InC >= 192 && (long)g.OutH * g.OutW >= 14 * 14));
 
     public Qs8GemmC4(in ConvGeometry g, int inputZeroPoint, Qs8OutputParams outputParams, ReadOnlySpan<sbyte> filter,
         ReadOnlySpan<int> bias)

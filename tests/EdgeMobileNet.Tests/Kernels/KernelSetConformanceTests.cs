@@ -49,7 +49,7 @@ public class KernelSetConformanceTests
     /// <summary>
     /// The avx2 set's int8 dispatch: the 6x16c2 GEMM on input rows for pointwise and FC, on im2col rows for other
     /// windows; the 6x16c4 VPMADDUBSW GEMM for pointwise layers after a ReLU (input zero point -128) of depth 32 or
-    /// more with at least as many outputs as inputs.
+    /// more with at least as many outputs as inputs, or of depth 192 or more over at least 14x14 pixels.
     /// </summary>
     [Fact]
     public void Avx2PicksTheC2GemmForEveryWindowUpToItsDepthLimit()
@@ -57,14 +57,20 @@ public class KernelSetConformanceTests
         if (!SimdKernelSets.Avx2Supported) return; // nothing to dispatch on this CPU; the other sets are checked above
         var set = KernelRegistry.Select("avx2");
         var requant = Qs8OutputParams.FromScales(1.0, [0.001f], 1.0, 0, -128, 127);
-        string Conv(int kernel, int stride, int inC, int zp = 0, int outC = 8) =>
-            set.Qs8Conv2D(new ConvGeometry(1, 8, 8, inC, 8 / stride, 8 / stride, outC, kernel, kernel, stride, stride, 1, 1,
+        string Conv(int kernel, int stride, int inC, int zp = 0, int outC = 8, int size = 8) =>
+            set.Qs8Conv2D(new ConvGeometry(1, size, size, inC, size / stride, size / stride, outC, kernel, kernel, stride, stride, 1, 1,
                 kernel / 2, kernel / 2), zp, requant, new sbyte[outC * kernel * kernel * inC], new int[outC]).Name;
         Assert.Equal("Qs8Gemm_6x16c4_Avx2", Conv(1, 1, 32, zp: -128, outC: 32));
         Assert.Equal("Qs8Gemm_6x16c4_Avx2", Conv(1, 1, 512, zp: -128, outC: 1024));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 512, zp: -127, outC: 1024));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 31, zp: -128, outC: 64));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 576, zp: -128, outC: 96));
+        // Projections (fewer outputs than inputs): from depth 192 over 14x14 pixels or more.
+        Assert.Equal("Qs8Gemm_6x16c4_Avx2", Conv(1, 1, 576, zp: -128, outC: 96, size: 14));
+        Assert.Equal("Qs8Gemm_6x16c4_Avx2", Conv(1, 1, 192, zp: -128, outC: 32, size: 28));
+        Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 576, zp: -128, outC: 96, size: 13));
+        Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 191, zp: -128, outC: 32, size: 28));
+        Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 576, zp: -127, outC: 96, size: 14));
         Assert.Equal("Qs8Im2colGemm_6x16c2_Avx2", Conv(3, 1, 32, zp: -128, outC: 64));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 32));
         Assert.Equal("Qs8Gemm_6x16c2_Avx2", Conv(1, 1, 15));
