@@ -26,7 +26,7 @@ public static class SelfTestChecks
     public static string CpuDescription() =>
         $"{RuntimeInformation.ProcessArchitecture}: AdvSimd={AdvSimd.IsSupported} Dp={Dp.IsSupported} " +
         $"Sse41={Sse41.IsSupported} Avx2={Avx2.IsSupported} Fma={Fma.IsSupported} Avx512F={Avx512F.IsSupported} " +
-        $"AvxVnni={AvxVnni.IsSupported}; {Environment.ProcessorCount} cores";
+        $"AvxVnni={AvxVnni.IsSupported}; Vector<T> {System.Numerics.Vector<byte>.Count * 8} bits (frame preprocessing); {Environment.ProcessorCount} cores";
 
     public static void RunAll(SelfTestRunner runner, TextWriter output, bool quick, int seed)
     {
