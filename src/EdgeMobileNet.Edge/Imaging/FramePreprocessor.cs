@@ -41,6 +41,7 @@ public sealed unsafe class FramePreprocessor
     private float[] _fx = [], _fy = [];
     private int _firstColumn, _endColumn; // the output columns that sample the frame; the rest are padding (letterbox)
     private int[] _columnOffsets = [];
+    private long _vectorRows;
     // The row work handed to a session's threads, one per frame layout and sink, kept while the layout stays the same.
     private IRowWork? _rows;
 
@@ -132,6 +133,7 @@ public sealed unsafe class FramePreprocessor
             if (_rows is not RowWork<TReader, TSink> work) _rows = work = new RowWork<TReader, TSink>(this);
             work.Pass = pass;
             threads.RunRows(work, _contract.Height);
+            work.Pass = default; // its pointers are pinned only for this call
         }
     }
 
@@ -144,7 +146,7 @@ public sealed unsafe class FramePreprocessor
         reader.RowStarts(frame.Height - 1, out int r0, out int r1, out int r2);
         reader.ColumnOffsets(frame.Width - 1, out int o0, out int o1, out int o2);
         long needed = Math.Max((long)r0 + o0, Math.Max((long)r1 + o1, (long)r2 + o2)) + 1;
-        if (needed > frame.Length || frame.Length > frame.Data.Length)
+        if (needed > frame.Length)
             throw new ArgumentException($"a {frame.Width}x{frame.Height} {frame.Format} frame with stride {frame.Stride} needs {needed} bytes; this one holds {frame.Length}");
     }
 
@@ -177,10 +179,18 @@ public sealed unsafe class FramePreprocessor
         where TReader : struct, IPixelReader
         where TSink : struct, IValueSink
     {
-        if (_reference) ReferenceRows(pass.Reader, pass.Sink, yStart, yEnd);
-        else if (_contract.Channels == 1) VectorRows<TReader, TSink, GrayComponents>(pass, yStart, yEnd);
+        if (_reference)
+        {
+            ReferenceRows(pass.Reader, pass.Sink, yStart, yEnd);
+            return;
+        }
+        if (_contract.Channels == 1) VectorRows<TReader, TSink, GrayComponents>(pass, yStart, yEnd);
         else VectorRows<TReader, TSink, ColourComponents>(pass, yStart, yEnd);
+        Interlocked.Add(ref _vectorRows, yEnd - yStart); // once per row range (a few per frame)
     }
+
+    /// <summary>Output rows the vector path has written so far: so a check can tell it really ran, not the reference twice.</summary>
+    internal long VectorRowsWritten => Interlocked.Read(ref _vectorRows);
 
     /// <summary>
     /// Output pixels per staged chunk of <see cref="VectorRows"/>: a whole number of vectors on every ISA, small enough
@@ -201,7 +211,7 @@ public sealed unsafe class FramePreprocessor
         where TSink : struct, IValueSink
         where TComponents : struct, IComponents
     {
-        int w = _contract.Width, c = _contract.Channels, n = TComponents.Count;
+        int w = _contract.Width, n = TComponents.Count; // n: the contract's channels (Rows picks the components by them)
         bool bgr = _contract.ColorOrder == ColorOrder.Bgr;
         var reader = pass.Reader;
         var sink = pass.Sink;
@@ -212,7 +222,7 @@ public sealed unsafe class FramePreprocessor
         int* mapped = stackalloc int[3 * ChunkPixels]; // 32-bit values of the tensor's kind (IValueSink.Map)
         for (int y = yStart; y < yEnd; y++)
         {
-            int row = y * w * c, y0 = _y0[y], y1 = _y1[y];
+            int row = y * w * n, y0 = _y0[y], y1 = _y1[y];
             if (y0 < 0)
             {
                 PadColumns(sink, row, 0, w);
@@ -244,7 +254,7 @@ public sealed unsafe class FramePreprocessor
                     sink.Map(1, g, mapped + ChunkPixels + i);
                     sink.Map(2, b, mapped + 2 * ChunkPixels + i);
                 }
-                sink.Interleave(row + x * c, mapped, count, n);
+                sink.Interleave(row + x * n, mapped, count, n);
             }
         }
     }

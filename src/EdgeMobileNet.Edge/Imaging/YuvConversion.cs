@@ -173,6 +173,15 @@ internal static class Addressing
         c1 = data[r1 + o1];
         c2 = data[r2 + o2];
     }
+
+    /// <summary>The first stored component (Y of a YUV layout): the luma a gray reading takes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ReadFirst<TReader>(in TReader reader, byte[] data, int x, int y) where TReader : struct, IPixelReader
+    {
+        reader.RowStarts(y, out int r0, out _, out _);
+        reader.ColumnOffsets(x, out int o0, out _, out _);
+        return data[r0 + o0];
+    }
 }
 
 /// <summary>Packed 4:2:2 Y0 U Y1 V.</summary>
@@ -190,7 +199,7 @@ public readonly struct YuyvReader(FrameBuffer frame) : IPixelReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ReadGray(int x, int y) => YuvConversion.LumaToGray(_data[y * _stride + (x >> 1) * 4 + ((x & 1) << 1)], _full);
+    public int ReadGray(int x, int y) => YuvConversion.LumaToGray(Addressing.ReadFirst(this, _data, x, y), _full);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Addressing.Read(this, _data, x, y, out c0, out c1, out c2);
@@ -232,7 +241,7 @@ public readonly struct Yuv420Reader(FrameBuffer frame) : IPixelReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ReadGray(int x, int y) => YuvConversion.LumaToGray(_data[y * _stride + x], _full);
+    public int ReadGray(int x, int y) => YuvConversion.LumaToGray(Addressing.ReadFirst(this, _data, x, y), _full);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ReadRaw(int x, int y, out int c0, out int c1, out int c2) => Addressing.Read(this, _data, x, y, out c0, out c1, out c2);

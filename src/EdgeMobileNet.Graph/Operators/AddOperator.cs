@@ -48,12 +48,8 @@ public static class AddOperator
     }
 
     /// <summary>Runs <paramref name="work"/> over every chunk of the elements: all on the calling thread, or over the pool.</summary>
-    private static void Run(IRowWork work, WorkerPool? pool, int elements)
-    {
-        int chunks = (elements + ChunkElements - 1) / ChunkElements;
-        if (pool is null) work.RunRows(0, chunks);
-        else pool.Run(work, chunks);
-    }
+    private static void Run(IRowWork work, WorkerPool? pool, int elements) =>
+        WorkerPool.Run(pool, work, (elements + ChunkElements - 1) / ChunkElements);
 
     private sealed class F32(OperatorDefinition def, int index, F32AddKernel kernel, TensorBuffer a, TensorBuffer b,
         TensorBuffer output, float min, float max, WorkerPool? pool) : PreparedOperator(def, index), IRowWork

@@ -114,9 +114,7 @@ public sealed unsafe class InferenceSession : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(work);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        if (rows == 0) return;
-        if (_pool is null) work.RunRows(0, rows);
-        else _pool.Run(work, rows);
+        if (rows > 0) WorkerPool.Run(_pool, work, rows);
     }
 
     /// <summary>Runs like <see cref="Run"/> and adds each operator's elapsed Stopwatch ticks to <paramref name="ticks"/>.</summary>

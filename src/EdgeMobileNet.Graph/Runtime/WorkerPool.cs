@@ -74,6 +74,13 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Operators smaller than this (in Mult-Adds) do not use the pool.</summary>
     public long MinParallelMultAdds { get; }
 
+    /// <summary>Runs <paramref name="work"/> over [0, rows) on <paramref name="pool"/>'s threads, or on the caller alone without one.</summary>
+    public static void Run(WorkerPool? pool, IRowWork work, int rows)
+    {
+        if (pool is null) work.RunRows(0, rows);
+        else pool.Run(work, rows);
+    }
+
     /// <summary>Runs <paramref name="work"/> over [0, rows) on every thread; returns when all rows are done.</summary>
     public void Run(IRowWork work, int rows)
     {
