@@ -17,7 +17,7 @@ namespace EdgeMobileNet.Benchmarks;
 /// EdgeMobileNet.Import's OnnxExporter (int8 as QDQ). The two engines take turns (one warm-up and one timed run each),
 /// so both see the same machine load; the table gives both medians and ORT's median over ours (above 1: we are faster).
 /// <c>--per-layer</c> then lists, in execution order, our operators' median times and ORT's nodes' median kernel
-/// times from its own profiler (ORT fuses nodes, so the two lists need not line up one to one).
+/// times from its own profiler, each node on the row of the operator it computes (<see cref="LayerAlignment"/>).
 /// </summary>
 public static class OrtComparison
 {
@@ -135,7 +135,7 @@ public static class OrtComparison
     /// <summary>
     /// Profiles both engines in turns as the timed comparison does (the machine's speed drifts by the minute): each
     /// profiled run follows an unprofiled one of the same engine, and with worker threads a pause first, and prints
-    /// each one's per-node medians in execution order.
+    /// each one's per-node medians in execution order, ORT's nodes on the rows of the operators they compute.
     /// </summary>
     private static void PrintLayers(EmnSession ours, ModelDefinition model, int threads, List<NamedOnnxValue>? inputs, int iterations)
     {
@@ -161,32 +161,33 @@ public static class OrtComparison
             using (ort.Run(inputs!)) { }
             using var r = ort.Run(inputs!);
         }
-        var rows = new List<(string Ours, double OursMs, string Ort, double OrtMs)>();
+        var oursMedians = new List<(string Name, double Ms)>(ops);
         for (int o = 0; o < ops; o++)
         {
             var samples = new double[iterations];
             for (int i = 0; i < iterations; i++) samples[i] = ticks[i * ops + o] * 1000.0 / Stopwatch.Frequency;
-            rows.Add((ours.Model.Operators[o].Name, Median(samples), "", double.NaN));
+            oursMedians.Add((ours.Model.Operators[o].Name, Median(samples)));
         }
+        List<(string Name, double Ms)> nodes = [];
         if (ort is not null)
         {
             string file = ort.EndProfiling();
             ort.Dispose();
-            var nodes = OrtNodeMedians(file);
+            nodes = OrtNodeMedians(file);
             File.Delete(file);
-            for (int n = 0; n < nodes.Count; n++)
-            {
-                if (n >= rows.Count) rows.Add(("", double.NaN, "", double.NaN));
-                rows[n] = rows[n] with { Ort = nodes[n].Name, OrtMs = nodes[n].Ms };
-            }
         }
+        var rows = LayerAlignment.Align(oursMedians, nodes);
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"  {"ours",-28} {"ms",7}   {"ORT node",-40} {"ms",7}"));
+        Console.WriteLine(string.Create(inv, $"  {"ours",-28} {"ms",7}   {"ORT node (the slowest, +others of the layer)",-48} {"ms",7} {"ORT/ours",8}"));
         foreach (var r in rows)
-            Console.WriteLine(string.Create(inv, $"  {r.Ours,-28} {Ms(r.OursMs),7}   {r.Ort,-40} {Ms(r.OrtMs),7}"));
+        {
+            string node = r.OrtNodes > 1 ? $"{r.Ort} +{r.OrtNodes - 1}" : r.Ort;
+            Console.WriteLine(string.Create(inv, $"  {r.Ours,-28} {Ms(r.OursMs),7}   {node,-48} {Ms(r.OrtMs),7} {Ratio(r.Ratio),8}"));
+        }
         // A row one engine has no node for (ORT's quantize and transpose nodes, say) stays blank on that side.
         static string Ms(double ms) => double.IsNaN(ms) ? "" : ms.ToString("F3", CultureInfo.InvariantCulture);
-        Console.WriteLine(string.Create(inv, $"  {"sum",-28} {rows.Where(r => !double.IsNaN(r.OursMs)).Sum(r => r.OursMs),7:F3}   {"",-40} {rows.Where(r => !double.IsNaN(r.OrtMs)).Sum(r => r.OrtMs),7:F3}"));
+        static string Ratio(double ratio) => double.IsNaN(ratio) ? "" : ratio.ToString("F2", CultureInfo.InvariantCulture);
+        Console.WriteLine(string.Create(inv, $"  {"sum",-28} {oursMedians.Sum(r => r.Ms),7:F3}   {"",-48} {nodes.Sum(r => r.Ms),7:F3}"));
     }
 
     /// <summary>
