@@ -175,28 +175,83 @@ public class ThreadedSessionTests
     }
 
     /// <summary>
-    /// The chunks shrink as the rows run out (so threads finish close together), none takes more than
-    /// 1 / (2 x threads) of the rows, and none but the last is under 1 / (8 x threads) (a GEMM split by pixels
-    /// streams its weights once per chunk).
+    /// Thread t's share is rows [rows x t / threads, rows x (t + 1) / threads): no chunk crosses a share's bounds, none
+    /// takes more than half a share, and in each share the chunks shrink towards the point where the front (its
+    /// thread's) and the back (other threads') claims met, none under 1 / (8 x threads) of the rows but the last
+    /// (a GEMM split by pixels streams its weights once per chunk).
     /// </summary>
     [Theory]
     [InlineData(2, 112)]
     [InlineData(2, 1000)]
     [InlineData(4, 196)]
     [InlineData(3, 64)]
-    public void PoolHandsOutShrinkingChunks(int threads, int rows)
+    [InlineData(3, 7)]
+    public void PoolHandsOutEachShareInShrinkingChunks(int threads, int rows)
     {
         using var pool = new WorkerPool(threads);
-        var work = new Counter(rows);
-        pool.Run(work, rows);
-        var chunks = work.Chunks.OrderBy(c => c.First).ToArray();
-        Assert.Equal(rows, chunks.Sum(c => c.Count));
-        Assert.True(chunks[0].Count <= (rows + 2 * threads - 1) / (2 * threads), $"first chunk {chunks[0].Count} of {rows} rows");
-        for (int i = 1; i < chunks.Length; i++)
-            Assert.True(chunks[i].Count <= chunks[i - 1].Count, $"chunk {i} ({chunks[i].Count} rows) is larger than the one before ({chunks[i - 1].Count})");
-        Assert.True(chunks[^1].Count < chunks[0].Count, $"the chunks did not shrink: {string.Join(", ", chunks.Select(c => c.Count))}");
-        int smallest = Math.Max(1, rows / (8 * threads));
-        Assert.All(chunks[..^1], c => Assert.True(c.Count >= smallest, $"a chunk of {c.Count} rows, under {smallest}"));
+        for (int run = 0; run < 20; run++)
+        {
+            var work = new Counter(rows);
+            pool.Run(work, rows);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+            int smallest = Math.Max(1, rows / (8 * Math.Min(threads, rows)));
+            for (int t = 0; t < threads; t++)
+            {
+                int shareFirst = rows * t / threads, shareEnd = rows * (t + 1) / threads;
+                var chunks = work.Chunks.Where(c => c.First >= shareFirst && c.First < shareEnd).OrderBy(c => c.First).ToArray();
+                Assert.Equal(shareEnd - shareFirst, chunks.Sum(c => c.Count)); // inside the share, and all of it
+                Assert.All(chunks, c => Assert.True(c.Count <= Math.Max(smallest, (shareEnd - shareFirst + 1) / 2),
+                    $"a chunk of {c.Count} rows in a share of {shareEnd - shareFirst}"));
+                Assert.True(chunks.Count(c => c.Count < smallest) <= 1, $"share {t}: {string.Join(", ", chunks.Select(c => c.Count))}");
+                // Sizes fall, then (the back claims, taken from the end) rise again: a single valley.
+                int valley = 0;
+                while (valley + 1 < chunks.Length && chunks[valley + 1].Count <= chunks[valley].Count) valley++;
+                for (int i = valley + 1; i < chunks.Length; i++)
+                    Assert.True(chunks[i].Count >= chunks[i - 1].Count, $"share {t}: {string.Join(", ", chunks.Select(c => c.Count))}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each thread starts on its own share: held in its first chunk until the worker has run one, the caller's first
+    /// chunk is the front of the first share and the worker's the front of the second, whichever thread is faster.
+    /// This is what keeps a layer's rows on the thread that wrote its input. Done with its share while the caller is
+    /// still held, the worker takes the caller's rows from the back (the caller's next chunk stays next to its first).
+    /// </summary>
+    [Fact]
+    public void EachThreadStartsOnItsOwnShare()
+    {
+        using var pool = new WorkerPool(2);
+        for (int run = 0; run < 20; run++)
+        {
+            var work = new FirstChunks();
+            pool.Run(work, 64);
+            Assert.True(work.WorkerFirst >= 0, "the worker never ran a chunk within 5 s");
+            Assert.Equal(0, work.CallerFirst);
+            Assert.Equal(32, work.WorkerFirst);
+            Assert.Equal(32, work.WorkerStolenEnd);
+        }
+    }
+
+    private sealed class FirstChunks : IRowWork
+    {
+        private readonly int _caller = Environment.CurrentManagedThreadId;
+        public int CallerFirst = -1, WorkerFirst = -1, WorkerStolenEnd = -1;
+
+        public void RunRows(int first, int count)
+        {
+            if (Environment.CurrentManagedThreadId != _caller)
+            {
+                Interlocked.CompareExchange(ref WorkerFirst, first, -1);
+                if (first < 32) Interlocked.CompareExchange(ref WorkerStolenEnd, first + count, -1);
+                return;
+            }
+            if (CallerFirst >= 0) return;
+            CallerFirst = first;
+            // Held until the worker has run its share and taken a chunk of this one.
+            var wait = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref WorkerStolenEnd) < 0 && wait.ElapsedMilliseconds < 5000) Thread.Sleep(1);
+        }
     }
 
     private sealed class Counter(int rows) : IRowWork
