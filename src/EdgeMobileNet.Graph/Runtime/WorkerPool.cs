@@ -104,10 +104,10 @@ public sealed class WorkerPool : IDisposable
         // chunk) scattered the rows: at 2 threads V1 1.0-224 fp32's 14x14x512 depthwise layers, half their 400 KB
         // input in the other core's cache, ran slower than at 1 thread (0.080 against 0.063 ms). With shares, two
         // sessions in one process taking turns, 3 runs each at 2 threads: V1 1.0-224 fp32 1.02-1.05x, int8
-        // 1.00-1.04x, V2 1.0-224 fp32 1.05-1.12x, int8 1.04-1.07x; fp32 depthwise layers up to 1.2-1.6x, no layer
-        // slower beyond noise. Chunks take half of a share's unclaimed rows, at least 1 / (8 x threads) of all (a GEMM
-        // split by pixels streams its weights once per chunk): large first, small last, so the threads finish close
-        // together.
+        // 1.00-1.04x, V2 1.0-224 fp32 1.05-1.12x, int8 1.04-1.07x; fp32 depthwise layers up to 1.4-1.6x (V1 block 13,
+        // V2 blocks 3-6), no layer slower beyond noise. Chunks take half of a share's unclaimed rows, at least
+        // 1 / (8 x threads) of all (a GEMM split by pixels streams its weights once per chunk): large first, small
+        // last, so the threads finish close together.
         _minChunk = Math.Max(1, rows / (threads * 8));
         for (int t = 0; t < Threads; t++)
             Volatile.Write(ref _shares[t * ShareStride], Bounds((int)((long)rows * t / Threads), (int)((long)rows * (t + 1) / Threads)));
