@@ -41,7 +41,7 @@ public sealed unsafe class FramePreprocessor
     private float[] _fx = [], _fy = [];
     private int _firstColumn, _endColumn; // the output columns that sample the frame; the rest are padding (letterbox)
     private int[] _columnOffsets = [];
-    private long _vectorRows;
+    private long _vectorRows, _rowRanges;
     // The row work handed to a session's threads, one per frame layout and sink, kept while the layout stays the same.
     private IRowWork? _rows;
 
@@ -179,6 +179,7 @@ public sealed unsafe class FramePreprocessor
         where TReader : struct, IPixelReader
         where TSink : struct, IValueSink
     {
+        Interlocked.Increment(ref _rowRanges);
         if (_reference)
         {
             ReferenceRows(pass.Reader, pass.Sink, yStart, yEnd);
@@ -191,6 +192,9 @@ public sealed unsafe class FramePreprocessor
 
     /// <summary>Output rows the vector path has written so far: so a check can tell it really ran, not the reference twice.</summary>
     internal long VectorRowsWritten => Interlocked.Read(ref _vectorRows);
+
+    /// <summary>Row ranges run so far (one per frame without a session): so a check can tell a session's threads were handed the rows.</summary>
+    internal long RowRangesRun => Interlocked.Read(ref _rowRanges);
 
     /// <summary>
     /// Output pixels per staged chunk of <see cref="VectorRows"/>: a whole number of vectors on every ISA, small enough

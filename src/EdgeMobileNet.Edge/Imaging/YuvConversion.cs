@@ -315,10 +315,10 @@ public readonly struct GreyReader(FrameBuffer frame) : IPixelReader
     private readonly int _stride = frame.Stride;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Read(int x, int y, out int r, out int g, out int b) => r = g = b = _data[y * _stride + x];
+    public void Read(int x, int y, out int r, out int g, out int b) => r = g = b = ReadGray(x, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int ReadGray(int x, int y) => _data[y * _stride + x];
+    public int ReadGray(int x, int y) => Addressing.ReadFirst(this, _data, x, y);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ColumnOffsets(int x, out int c0, out int c1, out int c2) => c0 = c1 = c2 = x;

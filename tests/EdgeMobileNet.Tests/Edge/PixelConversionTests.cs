@@ -139,6 +139,7 @@ public class PixelConversionTests
             var pre = new FramePreprocessor(contract, input, mode);
             for (int repeat = 0; repeat < 3; repeat++) // the second and third reuse the row work
             {
+                long ranges = pre.RowRangesRun;
                 if (type == DataType.Int8)
                 {
                     var one = new sbyte[n];
@@ -155,6 +156,8 @@ public class PixelConversionTests
                     pre.WriteF32(frame, shared, session);
                     Assert.Equal(one, shared);
                 }
+                // One range for the call without a session; the session's pool hands its rows out in several.
+                Assert.True(pre.RowRangesRun - ranges > 2, $"{pre.RowRangesRun - ranges - 1} row ranges with the session");
             }
         }
     }
